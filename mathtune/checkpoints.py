@@ -1,0 +1,107 @@
+"""Training checkpoints that survive a killed run and are never reused by a different one.
+
+The Trainer saves a checkpoint every `train.save_steps` steps under the checkpoint folder
+(kept apart from the final adapter, and not a DVC output). The folder also holds a
+fingerprint of what the checkpoints were made from: the model and train params and the
+hashes of the data files. A rerun resumes from the newest complete checkpoint only when
+the fingerprint matches; otherwise it discards the folder, says why, and starts fresh.
+
+    checkpoints/train/
+        fingerprint.json
+        checkpoint-25/   adapter_model.safetensors, optimizer.pt, rng_state.pth, trainer_state.json
+        checkpoint-50/
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import re
+import shutil
+from pathlib import Path
+
+from mathtune.params import ModelParams, TrainParams
+
+logger = logging.getLogger(__name__)
+
+FINGERPRINT_FILE = "fingerprint.json"
+# The Trainer writes trainer_state.json last, so a checkpoint without it was cut short.
+COMPLETE_MARKER = "trainer_state.json"
+_CHECKPOINT_NAME = re.compile(r"^checkpoint-(\d+)$")
+
+
+def compute_fingerprint(model: ModelParams, train: TrainParams, data_files: list[Path]) -> dict:
+    """What a checkpoint depends on: params (as JSON) and the sha256 of each data file."""
+    params = {"model": dataclasses.asdict(model), "train": dataclasses.asdict(train)}
+    encoded = json.dumps(params, sort_keys=True).encode()
+    return {
+        "params": hashlib.sha256(encoded).hexdigest(),
+        "data": {path.name: hash_file(path) for path in data_files},
+    }
+
+
+def hash_file(path: Path) -> str:
+    """sha256 of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def prepare_checkpoint_dir(directory: Path, fingerprint: dict) -> Path | None:
+    """Return the checkpoint to resume from, or None after clearing a stale folder.
+
+    Afterwards `directory` exists and holds `fingerprint`, so the checkpoints the Trainer
+    writes next are marked with the configuration that made them.
+    """
+    resume = _find_resumable(directory, fingerprint)
+    if resume is None and directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / FINGERPRINT_FILE).write_text(json.dumps(fingerprint, indent=2, sort_keys=True))
+    if resume is not None:
+        logger.info("Resuming from %s (same params and data as the interrupted run)", resume)
+    return resume
+
+
+def discard_checkpoints(directory: Path) -> None:
+    """Remove the checkpoint folder once the final outputs are in place."""
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def find_last_checkpoint(directory: Path) -> Path | None:
+    """Newest `checkpoint-N` folder that was completely written, if any."""
+    complete = [
+        (int(match.group(1)), path)
+        for path in directory.iterdir()
+        if (match := _CHECKPOINT_NAME.match(path.name))
+        and path.is_dir()
+        and (path / COMPLETE_MARKER).is_file()
+    ]
+    return max(complete)[1] if complete else None
+
+
+def _find_resumable(directory: Path, fingerprint: dict) -> Path | None:
+    if not directory.is_dir():
+        return None
+    fingerprint_file = directory / FINGERPRINT_FILE
+    try:
+        saved = json.loads(fingerprint_file.read_text())
+    except (OSError, json.JSONDecodeError):
+        logger.warning("Discarding %s: it has no readable %s", directory, FINGERPRINT_FILE)
+        return None
+    if saved != fingerprint:
+        changed = sorted(key for key in fingerprint if saved.get(key) != fingerprint[key])
+        logger.warning(
+            "Discarding checkpoints in %s: they were made with other %s; starting fresh",
+            directory,
+            " and ".join(changed or ["settings"]),
+        )
+        return None
+    last = find_last_checkpoint(directory)
+    if last is None:
+        logger.info("No complete checkpoint in %s; starting fresh", directory)
+    return last

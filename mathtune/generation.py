@@ -1,0 +1,254 @@
+"""Greedy generation for evaluation: the base model and base + adapter, batched.
+
+Prompts are sorted by token length and generated longest first in left-padded batches with
+the KV cache, so little compute goes to padding; results come back in the caller's order.
+Generation stops on eos and on the chat template's end-of-turn token (they differ for
+Qwen2.5 base). A generation that reaches `max_new_tokens` without either is cut there and
+marked truncated, so a model that never stops cannot hang evaluation.
+
+Two backends, chosen by `evaluate.backend`: `transformers` (CPU or GPU, the default) and
+`vllm` (GPU only, imported lazily because it is an optional dependency).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+from transformers import GenerationConfig, PreTrainedModel
+from transformers.tokenization_utils_base import PreTrainedTokenizerBase
+
+from mathtune.models import (
+    ModelLocation,
+    load_adapter,
+    load_base_model,
+    load_tokenizer,
+    resolve_dtype,
+)
+from mathtune.params import EvaluateParams, ModelParams
+from mathtune.prompts import end_of_turn_token_id, format_prompt
+
+logger = logging.getLogger(__name__)
+
+MODEL_NAMES = ("base", "tuned")
+VLLM_INSTALL = "pip install vllm"
+VLLM_DTYPES = {"auto": "auto", "bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
+# vLLM preallocates LoRA buffers for one of these ranks; the adapter's r must fit.
+VLLM_LORA_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)
+
+
+class GenerationError(RuntimeError):
+    """Generation cannot run with these params; the message says the fix."""
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One completion: text without the stop token, tokens generated (stop token included)."""
+
+    text: str
+    generated_tokens: int
+    truncated: bool  # reached max_new_tokens without a stop token
+
+
+def check_backend(evaluate: EvaluateParams, model: ModelParams) -> None:
+    """Fail before any model loads if the chosen backend cannot run here."""
+    if evaluate.backend != "vllm":
+        return
+    if find_spec("vllm") is None:
+        raise GenerationError(
+            "params.yaml: evaluate.backend = 'vllm' but the vllm package is not installed. "
+            f"Fix: `{VLLM_INSTALL}` on a Linux machine with an NVIDIA GPU (vLLM needs one), "
+            "or set evaluate.backend: transformers."
+        )
+    if model.source == "embedded":
+        raise GenerationError(
+            "params.yaml: evaluate.backend = 'vllm' cannot serve the embedded GGUF model with a "
+            "LoRA adapter. Fix: set model.source to hub or local, or evaluate.backend to "
+            "transformers."
+        )
+
+
+def stop_token_ids(tokenizer: PreTrainedTokenizerBase) -> list[int]:
+    """Token ids that end a generation: eos and the end-of-turn token of the chat template."""
+    return sorted({tokenizer.eos_token_id, end_of_turn_token_id(tokenizer)})
+
+
+def greedy_config(tokenizer: PreTrainedTokenizerBase, max_new_tokens: int) -> GenerationConfig:
+    """Plain greedy decoding; every field that could change greedy output is set explicitly."""
+    # generate() fills unset fields from the checkpoint's generation_config, which may carry
+    # sampling defaults (Qwen2.5-Instruct: temperature 0.7, top_p 0.8, repetition_penalty
+    # 1.05). The neutral values below also keep transformers from warning about them.
+    return GenerationConfig(
+        max_new_tokens=max_new_tokens,
+        do_sample=False,
+        num_beams=1,
+        temperature=1.0,
+        top_p=1.0,
+        top_k=50,
+        repetition_penalty=1.0,
+        eos_token_id=stop_token_ids(tokenizer),
+        pad_token_id=tokenizer.pad_token_id,
+        use_cache=True,
+    )
+
+
+def cut_at_stop(token_ids: list[int], stop_ids: Collection[int]) -> tuple[list[int], bool]:
+    """Tokens before the first stop id, and whether there was one (padding follows a stop).
+
+    >>> cut_at_stop([5, 6, 2, 2, 2], {2, 7})
+    ([5, 6], True)
+    >>> cut_at_stop([5, 6, 8], {2, 7})
+    ([5, 6, 8], False)
+    """
+    for position, token in enumerate(token_ids):
+        if token in stop_ids:
+            return token_ids[:position], True
+    return token_ids, False
+
+
+def generate_batched(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    prompts: list[str],
+    max_new_tokens: int,
+    batch_size: int,
+    description: str = "generate",
+) -> list[Generation]:
+    """Greedy completions of `prompts`, returned in their order."""
+    config = greedy_config(tokenizer, max_new_tokens)
+    encoded = tokenizer(prompts, add_special_tokens=False)["input_ids"]
+    # Longest first: similar lengths share a batch, and the peak memory shows at once.
+    order = sorted(range(len(prompts)), key=lambda index: -len(encoded[index]))
+    batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+    results: list[Generation | None] = [None] * len(prompts)
+    for batch in tqdm(batches, desc=description, unit="batch"):
+        generations = _generate_batch(model, tokenizer, [encoded[i] for i in batch], config)
+        for index, generation in zip(batch, generations, strict=True):
+            results[index] = generation
+    return results
+
+
+def _generate_batch(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    prompt_ids: list[list[int]],
+    config: GenerationConfig,
+) -> list[Generation]:
+    padded = tokenizer.pad(
+        {"input_ids": prompt_ids}, padding=True, padding_side="left", return_tensors="pt"
+    ).to(model.device)
+    with torch.inference_mode():
+        output = model.generate(**padded, generation_config=config)
+    new_tokens = output[:, padded["input_ids"].shape[1] :].tolist()
+    stop_ids = set(config.eos_token_id)
+    generations = []
+    for tokens in new_tokens:
+        content, stopped = cut_at_stop(tokens, stop_ids)
+        text = tokenizer.decode(content, skip_special_tokens=True)
+        generations.append(Generation(text, len(content) + stopped, truncated=not stopped))
+    return generations
+
+
+def prepare_for_generation(model: PreTrainedModel, precision: str) -> PreTrainedModel:
+    """The model in inference mode, cast to the compute dtype, on the GPU when there is one."""
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    # Cast rather than autocast: on CPU, autocast re-casts every weight at every decoding
+    # step; SmolLM2-135M generated ~7x faster cast to bf16 than in fp32 on an AMX CPU, and
+    # ~10x faster than under autocast (benchmarks/bench_generation.py).
+    model = model.to(device=device, dtype=resolve_dtype(precision)).eval()
+    # Checkpoint sampling defaults must not leak into greedy decoding (see greedy_config).
+    model.generation_config = GenerationConfig()
+    return model
+
+
+def generate_answers(
+    location: ModelLocation,
+    adapter_dir: Path,
+    problems: list[str],
+    evaluate: EvaluateParams,
+    precision: str,
+) -> dict[str, list[Generation]]:
+    """Completions of every problem by the base model and by base + adapter, keyed by MODEL_NAMES."""
+    if evaluate.backend == "vllm":
+        return _generate_with_vllm(location, adapter_dir, problems, evaluate, precision)
+    tokenizer = load_tokenizer(location)
+    # One load, two passes: the adapter is attached (and checked against its base) before
+    # any generation, and switched off for the base pass.
+    model = load_adapter(load_base_model(location), adapter_dir, location)
+    model = prepare_for_generation(model, precision)
+    prompts = [format_prompt(tokenizer, problem) for problem in problems]
+    options = dict(max_new_tokens=evaluate.max_new_tokens, batch_size=evaluate.batch_size)
+    with model.disable_adapter():
+        base = generate_batched(model, tokenizer, prompts, **options, description="base")
+    tuned = generate_batched(model, tokenizer, prompts, **options, description="tuned")
+    return {"base": base, "tuned": tuned}
+
+
+def _generate_with_vllm(
+    location: ModelLocation,
+    adapter_dir: Path,
+    problems: list[str],
+    evaluate: EvaluateParams,
+    precision: str,
+) -> dict[str, list[Generation]]:
+    # Imported here: vllm is optional and GPU-only; check_backend has vouched for it.
+    from vllm import LLM, SamplingParams
+    from vllm.lora.request import LoRARequest
+
+    tokenizer = load_tokenizer(location)
+    prompts = [format_prompt(tokenizer, problem) for problem in problems]
+    # Token ids, not text, so both backends see exactly the same prompt tokens.
+    token_ids = tokenizer(prompts, add_special_tokens=False)["input_ids"]
+    requests = [{"prompt_token_ids": ids} for ids in token_ids]
+    llm = LLM(
+        model=location.name_or_path,
+        revision=location.revision,
+        trust_remote_code=location.trust_remote_code,
+        dtype=VLLM_DTYPES[precision],
+        enable_lora=True,
+        max_lora_rank=_vllm_lora_rank(adapter_dir),
+        generation_config="vllm",  # ignore checkpoint sampling defaults, as greedy_config does
+        seed=0,
+    )
+    sampling = SamplingParams(
+        temperature=0.0,
+        max_tokens=evaluate.max_new_tokens,
+        stop_token_ids=stop_token_ids(tokenizer),
+        skip_special_tokens=True,
+    )
+    adapter = LoRARequest("tuned", 1, str(adapter_dir))
+    base = llm.generate(requests, sampling)
+    tuned = llm.generate(requests, sampling, lora_request=adapter)
+    return {"base": _read_vllm_outputs(base), "tuned": _read_vllm_outputs(tuned)}
+
+
+def _vllm_lora_rank(adapter_dir: Path) -> int:
+    config_file = adapter_dir / "adapter_config.json"
+    if not config_file.is_file():
+        raise GenerationError(
+            f"{config_file} not found. Fix: run the train stage first (`dvc repro train`)."
+        )
+    rank = json.loads(config_file.read_text())["r"]
+    fitting = [allowed for allowed in VLLM_LORA_RANKS if allowed >= rank]
+    if not fitting:
+        raise GenerationError(
+            f"The adapter in {adapter_dir} has rank r = {rank}, above vLLM's largest "
+            f"({VLLM_LORA_RANKS[-1]}). Fix: train with a smaller train.lora.r or use "
+            "evaluate.backend: transformers."
+        )
+    return fitting[0]
+
+
+def _read_vllm_outputs(outputs: list[Any]) -> list[Generation]:
+    completions = [output.outputs[0] for output in outputs]
+    return [
+        Generation(item.text, len(item.token_ids), truncated=item.finish_reason == "length")
+        for item in completions
+    ]

@@ -1,0 +1,137 @@
+r"""Reward functions in the batch signature TRL's GRPOTrainer calls, and their registry.
+
+Each takes `completions` (strings, or TRL's conversational form: one list of
+`{"role": ..., "content": ...}` messages per completion) and the data set's columns as
+keyword arguments, and returns one float per completion. Evaluation scores with the same
+functions, so a reported accuracy is exactly what training optimises.
+
+| name        | function           | value                                                      |
+|-------------|--------------------|------------------------------------------------------------|
+| "accuracy"  | `accuracy_reward`  | 1.0 if the final answer equals the `answer` column, else 0  |
+| "format"    | `format_reward`    | 1.0 if the final answer is boxed outside `<think>`, else 0  |
+| "reasoning" | `reasoning_reward` | `score_reasoning`: steps and equations, in [0, 1]           |
+
+They never raise on model output and each call is bounded in time (see
+`mathtune.equivalence`); a completion that somehow fails is scored 0.0 and logged.
+
+    >>> accuracy_reward([r"So \boxed{4}.", "It is 5."], answer=["4", "4"])
+    [1.0, 0.0]
+    >>> get_reward_function("format")([[{"role": "assistant", "content": r"\boxed{1}"}]])
+    [1.0]
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from mathtune.answers import extract_answer
+from mathtune.equivalence import check_answer
+from mathtune.reasoning import score_reasoning
+
+logger = logging.getLogger(__name__)
+
+RewardFunction = Callable[..., list[float]]
+
+
+def completion_text(completion: Any) -> str:
+    """The text of one completion: the string itself, or its assistant messages joined."""
+    if isinstance(completion, str):
+        return completion
+    messages = [completion] if isinstance(completion, dict) else completion
+    if not isinstance(messages, (list, tuple)):
+        return ""
+    texts = [
+        _content_text(message.get("content"))
+        for message in messages
+        if isinstance(message, dict) and message.get("role", "assistant") == "assistant"
+    ]
+    return "\n".join(texts)
+
+
+def _content_text(content: Any) -> str:
+    """Message content: a string, or a list of parts such as {"type": "text", "text": ...}."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, (list, tuple)):
+        parts = [part.get("text") for part in content if isinstance(part, dict)]
+        return "\n".join(part for part in parts if isinstance(part, str))
+    return ""
+
+
+def _score_each(completions: Sequence[Any], score: Callable[[str, int], float]) -> list[float]:
+    """Apply `score(text, index)` to each completion; one that fails scores 0.0."""
+    rewards, failures = [], 0
+    for index, completion in enumerate(completions):
+        try:
+            rewards.append(float(score(completion_text(completion), index)))
+        except Exception:  # model output is untrusted: never end a training run over one
+            logger.exception("reward failed on completion %d; scored 0.0", index)
+            rewards.append(0.0)
+            failures += 1
+    if failures:
+        logger.warning("%d of %d completions could not be scored", failures, len(completions))
+    return rewards
+
+
+def accuracy_reward(
+    completions: Sequence[Any], answer: Sequence[str | None], **kwargs: Any
+) -> list[float]:
+    """1.0 where the completion's final answer equals the gold `answer`, else 0.0.
+
+    `answer` is the data set's answer column, one entry per completion (TRL repeats each
+    row's value for every generation of that prompt).
+    """
+    _check_answer_column(answer, len(completions))
+
+    def score(text: str, index: int) -> float:
+        gold = answer[index]
+        return float(isinstance(gold, str) and check_answer(text, gold).correct)
+
+    return _score_each(completions, score)
+
+
+def _check_answer_column(answer: Any, count: int) -> None:
+    if isinstance(answer, str) or not isinstance(answer, Sequence):
+        seen = f"answer={answer!r:.80}"
+    elif len(answer) != count:
+        seen = f"{len(answer)} answers"
+    else:
+        return
+    raise ValueError(
+        f"accuracy_reward got {count} completions but {seen}; pass the data set's `answer` "
+        "column as a list with one gold answer per completion"
+    )
+
+
+def format_reward(completions: Sequence[Any], **kwargs: Any) -> list[float]:
+    """1.0 where the final answer is given in `\\boxed{}` outside any `<think>` block."""
+
+    def score(text: str, index: int) -> float:
+        found = extract_answer(text)
+        return float(found is not None and found.strategy == "boxed")
+
+    return _score_each(completions, score)
+
+
+def reasoning_reward(completions: Sequence[Any], **kwargs: Any) -> list[float]:
+    """Step-by-step quality in [0, 1]: half step count, half equations (`score_reasoning`)."""
+    return _score_each(completions, lambda text, index: score_reasoning(text))
+
+
+REWARD_FUNCTIONS: dict[str, RewardFunction] = {
+    "accuracy": accuracy_reward,
+    "format": format_reward,
+    "reasoning": reasoning_reward,
+}
+
+
+def get_reward_function(name: str) -> RewardFunction:
+    """The reward function registered under `name` (a key of REWARD_FUNCTIONS)."""
+    try:
+        return REWARD_FUNCTIONS[name]
+    except (KeyError, TypeError) as err:
+        raise ValueError(
+            f"unknown reward function {name!r}; choose one of {sorted(REWARD_FUNCTIONS)}"
+        ) from err

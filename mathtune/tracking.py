@@ -1,0 +1,79 @@
+"""Experiment tracking in Weights & Biases, mirroring the DVC metrics files.
+
+The metrics JSON under `metrics/` is the record of truth; W&B gets the same numbers plus
+curves. `offline` (the default) writes runs under `wandb/` for a later `wandb sync` and
+never touches the network; `disabled` returns a run object that does nothing, so stages
+call the same methods either way.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+import wandb
+
+from mathtune.params import WandbParams
+
+logger = logging.getLogger(__name__)
+
+
+class TrackingRun(Protocol):
+    def log(self, metrics: dict[str, float], step: int | None = None) -> None: ...
+
+    def summarize(self, metrics: dict[str, Any]) -> None: ...
+
+    def log_table(self, key: str, columns: list[str], rows: list[list[Any]]) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class WandbRun:
+    """A live (online or offline) W&B run."""
+
+    def __init__(self, run: Any) -> None:
+        self._run = run
+
+    def log(self, metrics: dict[str, float], step: int | None = None) -> None:
+        self._run.log(metrics, step=step)
+
+    def summarize(self, metrics: dict[str, Any]) -> None:
+        self._run.summary.update(metrics)
+
+    def log_table(self, key: str, columns: list[str], rows: list[list[Any]]) -> None:
+        self._run.log({key: wandb.Table(columns=columns, data=rows)})
+
+    def finish(self) -> None:
+        self._run.finish()
+
+
+class DisabledRun:
+    """Stands in for a run when `wandb.mode` is `disabled`: every call does nothing."""
+
+    def log(self, metrics: dict[str, float], step: int | None = None) -> None:
+        pass
+
+    def summarize(self, metrics: dict[str, Any]) -> None:
+        pass
+
+    def log_table(self, key: str, columns: list[str], rows: list[list[Any]]) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+def start_run(params: WandbParams, job_type: str, config: dict[str, Any]) -> TrackingRun:
+    """Start the W&B run of one stage; `config` should hold all params."""
+    if params.mode == "disabled":
+        return DisabledRun()
+    run = wandb.init(
+        project=params.project,
+        name=f"{params.run_name}-{job_type}",
+        group=params.run_name,
+        job_type=job_type,
+        config=config,
+        mode=params.mode,
+    )
+    logger.info("W&B %s run %s in %s", params.mode, run.id, run.dir)
+    return WandbRun(run)

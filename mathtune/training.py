@@ -1,0 +1,322 @@
+"""LoRA fine-tuning with the Hugging Face Trainer: data, arguments, callbacks and the run.
+
+`train_adapter` is the whole train stage minus file writing: it validates options before
+loading anything heavy, tokenizes the splits, trains with padding-free batches, resumes
+from a matching checkpoint after a killed run, and saves the adapter atomically:
+
+    models/adapter/  adapter_model.safetensors, adapter_config.json, tokenizer files
+
+Metrics come from the Trainer's log history (restored on resume), so an interrupted and an
+uninterrupted run report the same numbers; only the `*runtime_s` and `*_per_s` keys
+measure wall-clock time.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import torch
+from peft import PeftModel
+from transformers import Trainer, TrainerCallback, TrainerState, TrainingArguments, set_seed
+from transformers.tokenization_utils_base import PreTrainedTokenizerBase
+
+from mathtune.checkpoints import compute_fingerprint, prepare_checkpoint_dir
+from mathtune.models import (
+    ModelLocation,
+    add_lora_adapter,
+    check_target_modules,
+    load_base_model,
+    load_tokenizer,
+    locate_model,
+    resolve_dtype,
+)
+from mathtune.outputs import atomic_path
+from mathtune.packing import build_collator, token_count_mode
+from mathtune.params import Params, TrainParams
+from mathtune.prompts import IGNORE_INDEX, tokenize_examples
+from mathtune.tracking import DisabledRun, TrackingRun
+
+logger = logging.getLogger(__name__)
+
+REQUIRED_COLUMNS = ("problem", "target", "answer")
+# Trainer log keys renamed for W&B; the rest become train/<key> or eval/<key>.
+LOG_KEY_NAMES = {"num_input_tokens_seen": "train/tokens_seen", "train_loss": "train/run_mean_loss"}
+
+
+class TrainingError(RuntimeError):
+    """Training cannot start with these params or data; the message says the fix."""
+
+
+@dataclass(frozen=True)
+class TrainPaths:
+    train: Path
+    validation: Path
+    adapter_dir: Path
+    checkpoint_dir: Path
+
+    @property
+    def splits(self) -> tuple[Path, Path]:
+        return self.train, self.validation
+
+
+@dataclass(frozen=True)
+class TokenizedSplit:
+    """Examples ready for a collator, with counts of what tokenisation cut or dropped."""
+
+    features: list[dict[str, list[int]]]
+    truncated: int
+    dropped: int
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    metrics: dict[str, float]  # the train stage's DVC metrics
+    loss_curve: list[dict[str, float | None]]  # rows of step, train_loss, eval_loss
+
+
+def load_split(path: Path, tokenizer: PreTrainedTokenizerBase, max_length: int) -> TokenizedSplit:
+    """Tokenize a prepared Parquet split, dropping rows with no target token left."""
+    if not path.is_file():
+        raise TrainingError(f"{path} not found. Fix: run the prepare stage (`dvc repro prepare`).")
+    table = pq.read_table(path)
+    missing = [column for column in REQUIRED_COLUMNS if column not in table.column_names]
+    if missing:
+        raise TrainingError(
+            f"{path} has columns {table.column_names}, missing {missing}. "
+            "Fix: rerun the prepare stage, which writes problem, target and answer."
+        )
+    columns = {column: table.column(column).to_pylist() for column in REQUIRED_COLUMNS}
+    examples = tokenize_examples(
+        tokenizer, columns["problem"], columns["target"], columns["answer"], max_length
+    )
+    # A prompt longer than max_length leaves only masked labels: no loss, only wasted compute.
+    kept = [example for example in examples if set(example.labels) != {IGNORE_INDEX}]
+    if not kept:
+        raise TrainingError(
+            f"No example of {path} fits train.max_length = {max_length} tokens with any of its "
+            "target. Fix: raise train.max_length or check the prepared data."
+        )
+    features = [{"input_ids": ex.input_ids, "labels": ex.labels} for ex in kept]
+    truncated = sum(example.truncated for example in kept)
+    return TokenizedSplit(features, truncated, dropped=len(examples) - len(kept))
+
+
+def precision_flags(dtype: torch.dtype) -> dict[str, bool]:
+    """TrainingArguments flags for autocast in `dtype` over fp32 master weights."""
+    if dtype == torch.float16 and not torch.cuda.is_available():
+        raise TrainingError(
+            "model.precision = 'fp16' needs a GPU (CPUs have no fp16 autocast for training). "
+            "Fix: set model.precision to auto, bf16 or fp32."
+        )
+    return {"bf16": dtype == torch.bfloat16, "fp16": dtype == torch.float16}
+
+
+def check_gpu_options(train: TrainParams) -> None:
+    """Fail early when GPU-only options are on without a GPU or their package."""
+    if not train.liger_kernel:
+        return
+    if importlib.util.find_spec("liger_kernel") is None:
+        raise TrainingError(
+            "train.liger_kernel = true but liger-kernel is not installed. "
+            "Fix: `pip install liger-kernel` (GPU machines) or set train.liger_kernel: false."
+        )
+    if not torch.cuda.is_available():
+        raise TrainingError(
+            "train.liger_kernel = true needs a CUDA GPU (its kernels are Triton). "
+            "Fix: set train.liger_kernel: false on CPU."
+        )
+
+
+def build_training_arguments(
+    train: TrainParams, dtype: torch.dtype, output_dir: Path
+) -> TrainingArguments:
+    """TrainingArguments from params; checkpoints go to `output_dir`, integrations stay off."""
+    return TrainingArguments(
+        output_dir=str(output_dir),
+        seed=train.seed,
+        data_seed=train.seed,
+        learning_rate=train.lr,
+        num_train_epochs=train.epochs,
+        max_steps=train.max_steps if train.max_steps is not None else -1,
+        per_device_train_batch_size=train.per_device_batch_size,
+        per_device_eval_batch_size=train.per_device_batch_size,
+        gradient_accumulation_steps=train.gradient_accumulation_steps,
+        warmup_steps=train.warmup_ratio,  # a float in [0, 1) is a ratio of the total steps
+        lr_scheduler_type=train.lr_scheduler,
+        weight_decay=train.weight_decay,
+        max_grad_norm=train.max_grad_norm,
+        activation_checkpointing=train.gradient_checkpointing,
+        # Non-reentrant checkpointing needs no input gradients, which a LoRA model lacks.
+        activation_checkpointing_kwargs={"use_reentrant": False},
+        use_liger_kernel=train.liger_kernel,
+        logging_strategy="steps",
+        logging_steps=train.logging_steps,
+        eval_strategy="steps",
+        eval_steps=train.eval_steps,
+        save_strategy="steps",
+        save_steps=train.save_steps,
+        save_total_limit=2,  # the newest stays whole while the next one is being written
+        include_num_input_tokens_seen=token_count_mode(train.padding_free),
+        remove_unused_columns=False,
+        use_cpu=not torch.cuda.is_available(),  # transformers asks for it to allow bf16 on CPU
+        dataloader_pin_memory=torch.cuda.is_available(),
+        report_to=[],
+        **precision_flags(dtype),
+    )
+
+
+class MetricsCallback(TrainerCallback):
+    """Logs the last step too, times the training steps, and mirrors logs to tracking.
+
+    Real tokens/s counts non-pad input tokens over the time spent in training steps
+    (collation, forward, backward, optimizer), leaving out evaluation, logging and saving.
+    """
+
+    def __init__(self, tracking: TrackingRun) -> None:
+        self.tracking = tracking
+        self.step_seconds = 0.0
+        self.session_tokens = 0
+        self._tokens_at_start = 0
+        self._mark = time.perf_counter()
+
+    @property
+    def real_tokens_per_s(self) -> float:
+        return self.session_tokens / self.step_seconds if self.step_seconds else 0.0
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self._tokens_at_start = state.num_input_tokens_seen
+        self._mark = time.perf_counter()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        now = time.perf_counter()
+        self.step_seconds += now - self._mark
+        self._mark = now
+        self.session_tokens = state.num_input_tokens_seen - self._tokens_at_start
+        if state.global_step >= state.max_steps:
+            control.should_log = True  # so the final train loss is in the log history
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        metrics = {_namespace(key): value for key, value in (logs or {}).items()}
+        metrics["train/real_tokens_per_s"] = self.real_tokens_per_s
+        self.tracking.log(metrics, step=state.global_step)
+        self._mark = time.perf_counter()
+
+    def on_evaluate(self, args, state, control, **kwargs):
+        self._mark = time.perf_counter()
+
+    def on_save(self, args, state, control, **kwargs):
+        self._mark = time.perf_counter()
+
+
+def train_adapter(
+    params: Params,
+    paths: TrainPaths,
+    tracking: TrackingRun | None = None,
+    extra_callbacks: list[TrainerCallback] | None = None,
+) -> TrainResult:
+    """Train a LoRA adapter into `paths.adapter_dir`, resuming a matching checkpoint."""
+    location = locate_model(params.model)
+    check_target_modules(location, params.train.lora.target_modules)
+    check_gpu_options(params.train)
+    dtype = resolve_dtype(params.model.precision)
+    arguments = build_training_arguments(params.train, dtype, paths.checkpoint_dir)
+    tokenizer = load_tokenizer(location)
+    splits = [load_split(path, tokenizer, params.train.max_length) for path in paths.splits]
+    set_seed(params.train.seed)  # the LoRA weights' random initialisation
+    model = add_lora_adapter(load_base_model(location), params.train.lora)
+    # Without a cache, transformers reads sequence boundaries from position_ids (packing).
+    model.config.use_cache = False
+    fingerprint = compute_fingerprint(params.model, params.train, list(paths.splits))
+    resume = prepare_checkpoint_dir(paths.checkpoint_dir, fingerprint)
+    metrics_callback = MetricsCallback(tracking or DisabledRun())
+    trainer = Trainer(
+        model=model,
+        args=arguments,
+        data_collator=build_collator(tokenizer.pad_token_id, params.train.padding_free),
+        train_dataset=splits[0].features,
+        eval_dataset=splits[1].features,
+        callbacks=[metrics_callback, *(extra_callbacks or [])],
+    )
+    output = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    save_adapter(model, tokenizer, location, paths.adapter_dir)
+    metrics = summarize_training(trainer.state, splits[0], splits[1])
+    metrics["train/runtime_s"] = round(output.metrics["train_runtime"], 3)
+    metrics["train/real_tokens_per_s"] = round(metrics_callback.real_tokens_per_s, 1)
+    return TrainResult(metrics, loss_curve_rows(trainer.state.log_history))
+
+
+def save_adapter(
+    model: PeftModel,
+    tokenizer: PreTrainedTokenizerBase,
+    location: ModelLocation,
+    adapter_dir: Path,
+) -> None:
+    """Write adapter weights (safetensors), config and tokenizer; all or nothing."""
+    with atomic_path(adapter_dir) as temporary:
+        model.save_pretrained(temporary, safe_serialization=True)
+        tokenizer.save_pretrained(temporary)
+        # load_adapter compares this with the base model the evaluate stage selects.
+        config_file = temporary / "adapter_config.json"
+        config = json.loads(config_file.read_text())
+        config["base_model_name_or_path"] = location.description
+        config_file.write_text(json.dumps(config, indent=2, sort_keys=True))
+    logger.info("Saved the adapter for %s to %s", location.description, adapter_dir)
+
+
+def summarize_training(
+    state: TrainerState, train: TokenizedSplit, validation: TokenizedSplit
+) -> dict[str, float]:
+    """Final train and eval loss, progress and data counts; no wall-clock values."""
+    train_logs = [entry for entry in state.log_history if "loss" in entry]
+    eval_logs = [entry for entry in state.log_history if "eval_loss" in entry]
+    if not train_logs or not eval_logs:
+        raise TrainingError(f"Training logged no loss after {state.global_step} steps.")
+    return {
+        "train/loss": train_logs[-1]["loss"],
+        "eval/loss": eval_logs[-1]["eval_loss"],
+        "train/steps": state.global_step,
+        "train/epochs": round(state.epoch or 0.0, 4),
+        "train/tokens_seen": state.num_input_tokens_seen,
+        "train/examples": len(train.features),
+        "train/truncated_examples": train.truncated,
+        "train/dropped_examples": train.dropped,
+        "eval/examples": len(validation.features),
+        "eval/truncated_examples": validation.truncated,
+        "eval/dropped_examples": validation.dropped,
+    }
+
+
+def loss_curve_rows(log_history: list[dict[str, Any]]) -> list[dict[str, float | None]]:
+    """One row per logged step: step, train_loss, eval_loss (None where not measured)."""
+    rows: dict[int, dict[str, float | None]] = {}
+    for entry in log_history:
+        for source, column in (("loss", "train_loss"), ("eval_loss", "eval_loss")):
+            if source in entry:
+                row = rows.setdefault(entry["step"], {"train_loss": None, "eval_loss": None})
+                row[column] = entry[source]
+    return [{"step": step, **rows[step]} for step in sorted(rows)]
+
+
+def _namespace(key: str) -> str:
+    if key in LOG_KEY_NAMES:
+        return LOG_KEY_NAMES[key]
+    for prefix in ("train", "eval"):
+        if key.startswith(prefix + "_"):
+            return f"{prefix}/{key.removeprefix(prefix + '_')}"
+    return f"train/{key}"
+
+
+def write_loss_curve(path: str | Path, rows: list[dict[str, float | None]]) -> None:
+    """Write the loss curve as CSV for `dvc plots` (empty cells where a loss was not measured)."""
+    with atomic_path(path) as temporary, temporary.open("w", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=["step", "train_loss", "eval_loss"])
+        writer.writeheader()
+        writer.writerows(rows)

@@ -1,0 +1,58 @@
+"""train: prepared splits → LoRA adapter, train metrics and the loss curve.
+
+Inputs: the train and validation Parquet files of the prepare stage, and params.yaml
+`model:`, `train:` and `wandb:`. Outputs: the adapter folder (adapter_model.safetensors,
+adapter_config.json, tokenizer files), the metrics JSON (final train and eval loss, steps,
+tokens seen, runtime) and the loss-curve CSV (step, train_loss, eval_loss). Checkpoints go
+to --checkpoint-dir every train.save_steps; a killed run resumes from them, and they are
+removed once every output is in place.
+
+    python stages/train.py --train data/prepared/train.parquet \
+        --validation data/prepared/validation.parquet --adapter-dir models/adapter \
+        --checkpoint-dir checkpoints/train --metrics metrics/train.json \
+        --plot plots/train_loss.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from mathtune.checkpoints import discard_checkpoints
+from mathtune.models import ModelLoadError
+from mathtune.outputs import write_json
+from mathtune.params import ParamsError, load_params, params_as_dict
+from mathtune.tracking import start_run
+from mathtune.training import TrainingError, TrainPaths, train_adapter, write_loss_curve
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train", required=True, type=Path, help="train split (Parquet)")
+    parser.add_argument("--validation", required=True, type=Path, help="validation split")
+    parser.add_argument("--adapter-dir", required=True, type=Path, help="final adapter folder")
+    parser.add_argument("--checkpoint-dir", required=True, type=Path, help="resumable state")
+    parser.add_argument("--metrics", required=True, help="JSON file for the train metrics")
+    parser.add_argument("--plot", required=True, help="CSV file for the loss curve")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    paths = TrainPaths(args.train, args.validation, args.adapter_dir, args.checkpoint_dir)
+    try:
+        params = load_params()
+        run = start_run(params.wandb, job_type="train", config=params_as_dict(params))
+        result = train_adapter(params, paths, tracking=run)
+    except (ParamsError, ModelLoadError, TrainingError) as err:
+        sys.exit(f"train failed: {err}")
+    write_json(args.metrics, result.metrics)
+    write_loss_curve(args.plot, result.loss_curve)
+    discard_checkpoints(args.checkpoint_dir)  # last: a kill before this still resumes
+    run.summarize(result.metrics)
+    run.finish()
+    for key, value in result.metrics.items():
+        print(f"{key}: {value}")
+
+
+if __name__ == "__main__":
+    main()

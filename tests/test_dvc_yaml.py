@@ -1,0 +1,57 @@
+"""dvc.yaml declares, for each stage, exactly the package modules its script imports.
+
+A module missing from `deps` means editing it would not rerun the stage (stale results);
+an extra one means needless reruns.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+PIPELINE = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+
+LIST_IMPORTED_MODULES = """
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("stage", sys.argv[1])
+spec.loader.exec_module(importlib.util.module_from_spec(spec))
+print(json.dumps(sorted(
+    module.__file__ for name, module in sys.modules.items()
+    if name.startswith("mathtune.") and getattr(module, "__file__", None)
+)))
+"""
+
+
+def imported_package_modules(script: Path) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", LIST_IMPORTED_MODULES, str(script)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
+    return {str(Path(path).resolve().relative_to(REPO)) for path in json.loads(result.stdout)}
+
+
+@pytest.mark.parametrize("stage", sorted(PIPELINE))
+def test_stage_deps_list_exactly_the_modules_it_imports(stage):
+    spec = PIPELINE[stage]
+    script = f"stages/{stage}.py"
+    assert spec["cmd"].split()[:2] == ["python", script], "stage name = script name"
+    declared = {dep for dep in spec["deps"] if dep.startswith("mathtune/")}
+    assert script in spec["deps"]
+    assert declared == imported_package_modules(REPO / script)
+
+
+@pytest.mark.parametrize("stage", sorted(PIPELINE))
+def test_metrics_and_plots_stay_in_git(stage):
+    for section in ("metrics", "plots"):
+        for entry in PIPELINE[stage].get(section, []):
+            (options,) = entry.values()
+            assert options["cache"] is False, f"{stage}: {entry} must be kept in git"

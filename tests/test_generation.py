@@ -1,0 +1,161 @@
+"""Batched greedy generation: order, stop ids, truncation, greedy config, the backend check."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+from transformers import GenerationConfig
+
+from conftest import model_params
+from mathtune.generation import (
+    GenerationError,
+    check_backend,
+    cut_at_stop,
+    generate_answers,
+    generate_batched,
+    prepare_for_generation,
+    stop_token_ids,
+)
+from mathtune.models import add_lora_adapter, load_base_model, load_tokenizer, locate_model
+from mathtune.params import EvaluateParams, LoraParams
+from mathtune.prompts import format_prompt
+
+PROBLEMS = [
+    "What is 2 + 3?",
+    "Tom has 23 apples and gets 15 more. How many apples does Tom have now?",
+    "Solve x + 1 = 4.",
+    "A rectangle is 3 by 4. What is its area, and what is its perimeter in centimetres?",
+    "Compute 7 * 6.",
+]
+MAX_NEW_TOKENS = 6
+
+
+@pytest.fixture(scope="module")
+def location(tiny_model_dir):
+    return locate_model(model_params(source="local", local_dir=str(tiny_model_dir)))
+
+
+@pytest.fixture(scope="module")
+def tokenizer(location):
+    return load_tokenizer(location)
+
+
+@pytest.fixture(scope="module")
+def model(location):
+    return prepare_for_generation(load_base_model(location), "fp32")
+
+
+@pytest.fixture(scope="module")
+def prompts(tokenizer):
+    return [format_prompt(tokenizer, problem) for problem in PROBLEMS]
+
+
+def force_logits(model, token_ids: list[int], value: float):
+    """Hook the LM head so `token_ids` always get logit `value`; returns the handle."""
+    index = torch.tensor(token_ids)
+    return model.lm_head.register_forward_hook(
+        lambda module, inputs, logits: logits.index_fill(-1, index, value)
+    )
+
+
+@pytest.mark.parametrize(
+    "tokens, expected",
+    [
+        ([5, 6, 2, 2, 2], ([5, 6], True)),  # stop, then the padding of a finished row
+        ([5, 6, 8], ([5, 6, 8], False)),  # cut at max_new_tokens
+        ([7], ([], True)),  # the end-of-turn id stops as well as eos
+        ([], ([], False)),
+    ],
+)
+def test_cut_at_stop(tokens, expected):
+    assert cut_at_stop(tokens, {2, 7}) == expected
+
+
+def test_stop_ids_hold_eos_and_end_of_turn_when_they_differ(tokenizer):
+    im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    assert stop_token_ids(tokenizer) == [im_end]  # SmolLM2: eos is <|im_end|>
+    qwen_like = load_tokenizer_with_eos(tokenizer, "<|endoftext|>")
+    assert stop_token_ids(qwen_like) == sorted({qwen_like.eos_token_id, im_end})
+
+
+def load_tokenizer_with_eos(tokenizer, eos_token: str):
+    """A copy of `tokenizer` whose eos is not the end-of-turn token, as in Qwen2.5 base."""
+    changed = copy.deepcopy(tokenizer)
+    changed.eos_token = eos_token
+    changed.pad_token = eos_token
+    return changed
+
+
+def test_batched_results_come_back_in_input_order(model, tokenizer):
+    # Raw texts of different lengths and last words: the random tied-embedding model mostly
+    # repeats the last token, so each continuation differs and a mix-up would show.
+    texts = ["Two plus three is", "Tom has 23 apples and gets 15 more apples", "x", "A b c d e f"]
+    one_by_one = generate_batched(model, tokenizer, texts, MAX_NEW_TOKENS, batch_size=1)
+    batched = generate_batched(model, tokenizer, texts, MAX_NEW_TOKENS, batch_size=3)
+    assert batched == one_by_one
+    assert len({generation.text for generation in batched}) == len(texts)
+
+
+def test_model_that_never_stops_is_cut_and_counted_as_truncated(model, tokenizer, prompts):
+    handle = force_logits(model, stop_token_ids(tokenizer), float("-inf"))
+    try:
+        generations = generate_batched(model, tokenizer, prompts, MAX_NEW_TOKENS, batch_size=3)
+    finally:
+        handle.remove()
+    assert all(generation.truncated for generation in generations)
+    assert all(generation.generated_tokens == MAX_NEW_TOKENS for generation in generations)
+
+
+def test_end_of_turn_token_stops_generation_when_it_is_not_eos(model, tokenizer, prompts):
+    qwen_like = load_tokenizer_with_eos(tokenizer, "<|endoftext|>")
+    handle = force_logits(model, [qwen_like.convert_tokens_to_ids("<|im_end|>")], 1e4)
+    try:
+        generations = generate_batched(model, qwen_like, prompts, MAX_NEW_TOKENS, batch_size=2)
+    finally:
+        handle.remove()
+    assert {(g.text, g.generated_tokens, g.truncated) for g in generations} == {("", 1, False)}
+
+
+def test_checkpoint_sampling_defaults_neither_change_nor_warn(model, tokenizer, capfd):
+    texts = ["Two plus three is", "x"]  # the random model repeats these last tokens
+    expected = generate_batched(model, tokenizer, texts, MAX_NEW_TOKENS, batch_size=2)
+    model.generation_config = GenerationConfig(
+        do_sample=True, temperature=0.7, top_p=0.8, top_k=20, repetition_penalty=5.0
+    )
+    try:
+        assert generate_batched(model, tokenizer, texts, MAX_NEW_TOKENS, 2) == expected
+    finally:
+        model.generation_config = GenerationConfig()
+    assert "generation flags" not in capfd.readouterr().err
+
+
+def test_base_pass_switches_the_adapter_off(location, tokenizer, tmp_path, model, prompts):
+    tuned = add_lora_adapter(load_base_model(location), LoraParams(4, 8, 0.0, ["q_proj", "v_proj"]))
+    torch.manual_seed(0)
+    for name, weight in tuned.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(weight, std=1.0)  # LoRA starts as a no-op; make it count
+    tuned.peft_config["default"].base_model_name_or_path = location.description
+    tuned.save_pretrained(tmp_path)
+    evaluate = EvaluateParams(None, MAX_NEW_TOKENS, batch_size=2, backend="transformers")
+    answers = generate_answers(location, tmp_path, PROBLEMS, evaluate, precision="fp32")
+    assert answers["base"] == generate_batched(model, tokenizer, prompts, MAX_NEW_TOKENS, 2)
+    assert answers["tuned"] != answers["base"]
+
+
+def test_transformers_backend_needs_nothing_more():
+    check_backend(EvaluateParams(None, 8, 2, "transformers"), model_params())
+
+
+def test_missing_vllm_names_the_install_and_the_gpu(monkeypatch):
+    monkeypatch.setattr("mathtune.generation.find_spec", lambda name: None)
+    with pytest.raises(GenerationError, match=r"`pip install vllm`.*NVIDIA GPU"):
+        check_backend(EvaluateParams(None, 8, 2, "vllm"), model_params(source="hub"))
+
+
+def test_vllm_refuses_the_embedded_gguf_model(monkeypatch):
+    monkeypatch.setattr("mathtune.generation.find_spec", lambda name: object())
+    with pytest.raises(GenerationError, match="model.source to hub or local"):
+        check_backend(EvaluateParams(None, 8, 2, "vllm"), model_params(source="embedded"))

@@ -1,0 +1,108 @@
+"""Padding-free batches give the same logits and loss as one sequence at a time."""
+
+from __future__ import annotations
+
+import doctest
+
+import pytest
+import torch
+from transformers import AutoModelForCausalLM, Qwen2Config, Qwen2ForCausalLM
+
+import mathtune.packing
+from mathtune.packing import PaddedCollator, build_collator, token_count_mode
+from mathtune.prompts import IGNORE_INDEX, end_of_turn_token_id, tokenize_examples
+
+PROBLEMS = ["What is 2 + 3?", "Tom has 7 apples and eats 2. How many are left?", "Compute 9 * 9."]
+TARGETS = ["$2 + 3 = 5$.", "He has $7 - 2 = 5$ apples left.", "$9 \\cdot 9 = 81$, so 81."]
+ANSWERS = ["5", "5", "81"]
+
+
+@pytest.fixture(scope="module")
+def features(embedded_tokenizer) -> list[dict[str, list[int]]]:
+    examples = tokenize_examples(embedded_tokenizer, PROBLEMS, TARGETS, ANSWERS, max_length=512)
+    return [{"input_ids": ex.input_ids, "labels": ex.labels} for ex in examples]
+
+
+@pytest.fixture(scope="module")
+def tiny_qwen2(embedded_tokenizer):
+    # The real configuration's architecture (Qwen2: biased q/k/v projections), random weights.
+    torch.manual_seed(0)
+    config = Qwen2Config(
+        vocab_size=len(embedded_tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+    )
+    return Qwen2ForCausalLM(config)
+
+
+@pytest.fixture(scope="module")
+def tiny_llama(tiny_model_dir):
+    return AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+
+
+def test_doctests_pass():
+    assert doctest.testmod(mathtune.packing).failed == 0
+
+
+@pytest.mark.parametrize("architecture", ["tiny_llama", "tiny_qwen2"])
+def test_flattened_batch_matches_per_sequence_runs(architecture, features, request):
+    model = request.getfixturevalue(architecture).eval()
+    model.config.use_cache = False  # with a cache, position_ids would not split the sequences
+    batch = build_collator(pad_token_id=0, padding_free=True)(features)
+    with torch.no_grad():
+        packed = model(**batch)
+        singles = [model(**_as_batch(feature)) for feature in features]
+    starts = torch.cumsum(torch.tensor([0] + [len(f["input_ids"]) for f in features]), 0)
+    for index, single in enumerate(singles):
+        segment = packed.logits[0, starts[index] : starts[index + 1]]
+        torch.testing.assert_close(segment, single.logits[0], atol=1e-5, rtol=1e-5)
+    # The batch loss is the mean over all target tokens, so weight each run by its token count.
+    counts = [sum(label != IGNORE_INDEX for label in f["labels"][1:]) for f in features]
+    expected = sum(s.loss * n for s, n in zip(singles, counts, strict=True)) / sum(counts)
+    torch.testing.assert_close(packed.loss, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_padded_batch_gives_the_flattened_loss(tiny_llama, features):
+    tiny_llama.config.use_cache = False
+    with torch.no_grad():
+        padded = tiny_llama(**build_collator(pad_token_id=0, padding_free=False)(features))
+        packed = tiny_llama(**build_collator(pad_token_id=0, padding_free=True)(features))
+    torch.testing.assert_close(padded.loss, packed.loss, atol=1e-5, rtol=1e-5)
+
+
+def test_end_of_turn_token_stays_in_the_loss_although_it_is_the_pad_token(
+    embedded_tokenizer, features
+):
+    end_of_turn = end_of_turn_token_id(embedded_tokenizer)
+    assert end_of_turn == embedded_tokenizer.pad_token_id  # SmolLM2: pad = eos = <|im_end|>
+    for padding_free in (True, False):
+        collate = build_collator(embedded_tokenizer.pad_token_id, padding_free)
+        labels = collate(features)["labels"]
+        assert int((labels == end_of_turn).sum()) == len(features), padding_free
+
+
+def test_padded_collator_pads_on_the_right_and_masks_pads_by_position():
+    batch = PaddedCollator(pad_token_id=9)(
+        [{"input_ids": [1, 9], "labels": [-100, 9]}, {"input_ids": [3], "labels": [3]}]
+    )
+    assert batch["input_ids"].tolist() == [[1, 9], [3, 9]]
+    assert batch["labels"].tolist() == [[-100, 9], [3, -100]]  # a real 9 is learned, a pad not
+    assert batch["attention_mask"].tolist() == [[1, 1], [1, 0]]
+
+
+@pytest.mark.parametrize(
+    ("padding_free", "mode"),
+    [
+        (True, "all"),  # a flattened batch holds no pads; "non_padding" would drop <|im_end|>
+        (False, "non_padding"),  # the attention mask tells pads apart
+    ],
+)
+def test_token_count_mode_counts_only_real_tokens(padding_free, mode):
+    assert token_count_mode(padding_free) == mode
+
+
+def _as_batch(feature: dict[str, list[int]]) -> dict[str, torch.Tensor]:
+    return {key: torch.tensor([value]) for key, value in feature.items()}

@@ -1,0 +1,123 @@
+"""params.yaml validation: bad values stop the run with a message naming key, value and fix."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mathtune.params import ParamsError, build_params, load_params
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULTS = yaml.safe_load((REPO / "params.yaml").read_text())
+
+
+def with_value(dotted_key: str, value) -> dict:
+    """The default params with one value replaced (or added)."""
+    raw = copy.deepcopy(DEFAULTS)
+    *parents, leaf = dotted_key.split(".")
+    section = raw
+    for parent in parents:
+        section = section[parent]
+    section[leaf] = value
+    return raw
+
+
+def test_repository_params_file_is_valid():
+    params = load_params(REPO / "params.yaml")
+    assert params.train.lora.r == 16
+    assert params.train.lora.target_modules == ["q_proj", "k_proj", "v_proj", "o_proj"]
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        # out of range
+        ("train.lr", -0.1, "train.lr = -0.1 is not allowed: must be > 0"),
+        ("train.lr", 0, "train.lr = 0.0 is not allowed"),
+        ("train.lora.r", 0, "train.lora.r = 0 is not allowed: an integer >= 1"),
+        ("train.lora.dropout", 1.0, "train.lora.dropout = 1.0"),
+        ("train.lora.target_modules", [], "a non-empty list"),
+        ("prepare.validation_fraction", 0.0, "strictly between 0 and 1"),
+        ("prepare.validation_fraction", 1.5, "prepare.validation_fraction = 1.5"),
+        ("prepare.max_rows", 1, "prepare.max_rows = 1"),
+        ("evaluate.batch_size", 0, "evaluate.batch_size = 0"),
+        ("train.max_steps", 0, "null or an integer >= 1"),
+        ("train.max_length", 8, "train.max_length = 8"),
+        # unknown choices
+        ("prepare.source", "web", "one of synthetic, local, hub"),
+        ("prepare.hub.config", "tiny", "one of default, extended, all"),
+        ("model.source", "ollama", "one of embedded, hub, local"),
+        ("model.precision", "int8", "one of auto, bf16, fp16, fp32"),
+        ("wandb.mode", "on", "one of offline, online, disabled"),
+        ("evaluate.backend", "tgi", "one of transformers, vllm"),
+        # wrong types
+        ("train.lr", "fast", "train.lr = 'fast' is not allowed: a number"),
+        ("train.lr", True, "a number"),
+        ("train.per_device_batch_size", 2.5, "an integer"),
+        ("train.padding_free", "yes", "true or false"),
+        ("train.lora.target_modules", "q_proj", "a list"),
+        ("train.lora.target_modules", ["q_proj", 3], r"train.lora.target_modules\[1\] = 3"),
+        ("model.hub_id", "", "a non-empty string"),
+        ("train.lora", 16, "train.lora must be a mapping"),
+        # a source that needs more params
+        ("prepare.source", "local", "prepare.local_files"),
+        ("model.source", "local", "model.local_dir"),
+        # unknown keys
+        ("train.learning_rate", 1e-4, "unknown key 'train.learning_rate' under train"),
+        ("extra", 1, "unknown key 'extra' under the top level"),
+    ],
+)
+def test_bad_value_names_key_value_and_what_is_allowed(key, value, message):
+    with pytest.raises(ParamsError, match=message):
+        build_params(with_value(key, value))
+
+
+def test_missing_key_is_named():
+    raw = copy.deepcopy(DEFAULTS)
+    del raw["train"]["seed"]
+    with pytest.raises(ParamsError, match="missing key 'train.seed'"):
+        build_params(raw)
+
+
+def test_missing_file_says_where_to_run(tmp_path):
+    with pytest.raises(ParamsError, match="run the stages from the repository root"):
+        load_params(tmp_path / "params.yaml")
+
+
+def test_invalid_yaml_is_reported(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("train: [unclosed\n")
+    with pytest.raises(ParamsError, match="not valid YAML"):
+        load_params(path)
+
+
+@pytest.mark.parametrize(
+    "written, expected",
+    [
+        # what `dvc exp run -S train.lr=1e-6` leaves in params.yaml, read by YAML 1.1 as a string
+        ("1e-6", 1e-6),
+        ("1.0e-6", 1e-6),
+        ("3", 3.0),
+    ],
+)
+def test_values_written_by_dvc_set_param_get_their_types(tmp_path, written, expected):
+    text = (REPO / "params.yaml").read_text().replace("lr: 2.0e-4", f"lr: {written}", 1)
+    assert f"lr: {written}" in text
+    path = tmp_path / "params.yaml"
+    path.write_text(text)
+    lr = load_params(path).train.lr
+    assert isinstance(lr, float)
+    assert lr == expected
+
+
+def test_null_true_and_lists_from_set_param_get_their_types():
+    raw = with_value("train.max_steps", None)
+    raw["train"]["padding_free"] = False
+    raw["train"]["lora"]["target_modules"] = ["q_proj"]
+    params = build_params(raw)
+    assert params.train.max_steps is None
+    assert params.train.padding_free is False
+    assert params.train.lora.target_modules == ["q_proj"]

@@ -1,0 +1,38 @@
+import doctest
+
+import pyarrow as pa
+
+import mathtune.schema
+from mathtune.schema import OPENR1_SCHEMA, PREPARED_SCHEMA, needed_columns
+
+
+def test_doctests_pass():
+    assert doctest.testmod(mathtune.schema).failed == 0
+
+
+def test_openr1_schema_has_the_hub_columns_in_order():
+    assert OPENR1_SCHEMA.names == [
+        "problem", "solution", "answer", "problem_type", "question_type", "source", "uuid",
+        "is_reasoning_complete", "generations", "correctness_math_verify", "correctness_llama",
+        "finish_reasons", "correctness_count", "messages",
+    ]  # fmt: skip
+    assert OPENR1_SCHEMA.field("generations").type == pa.list_(pa.string())
+    assert OPENR1_SCHEMA.field("correctness_count").type == pa.int64()
+    message = OPENR1_SCHEMA.field("messages").type.value_type
+    assert [message.field(i).name for i in range(message.num_fields)] == ["content", "role"]
+
+
+def test_prepared_schema_is_all_strings_in_the_agreed_order():
+    assert PREPARED_SCHEMA.names == [
+        "uuid", "problem", "answer", "target", "problem_type", "question_type", "source",
+    ]  # fmt: skip
+    assert all(field.type == pa.string() for field in PREPARED_SCHEMA)
+
+
+def test_needed_columns_reads_traces_only_for_the_trace_target():
+    solution, trace = needed_columns("solution"), needed_columns("trace")
+    assert "generations" not in solution
+    assert set(trace) - set(solution) == {
+        "generations", "correctness_math_verify", "is_reasoning_complete",
+    }  # fmt: skip
+    assert set(trace) <= set(OPENR1_SCHEMA.names)

@@ -1,0 +1,336 @@
+"""Training: learning rate from params, determinism, resume after a kill, counts, checkpoints."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import torch
+import yaml
+from safetensors.torch import load_file
+from transformers import TrainerCallback
+
+from conftest import model_params
+from mathtune.checkpoints import FINGERPRINT_FILE, compute_fingerprint, prepare_checkpoint_dir
+from mathtune.models import load_adapter, load_base_model, load_tokenizer, locate_model
+from mathtune.params import Params, load_params, params_as_dict
+from mathtune.training import (
+    TrainingError,
+    TrainPaths,
+    check_gpu_options,
+    load_split,
+    precision_flags,
+    train_adapter,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+RUNTIME_KEYS = {"train/runtime_s", "train/real_tokens_per_s"}
+SAVE_STEPS, KILL_AT_STEP, MAX_STEPS = 2, 3, 6
+
+# Runs train_adapter in a child process that dies like a killed `dvc repro` after a step.
+KILL_SCRIPT = """
+import os, sys
+from pathlib import Path
+from transformers import TrainerCallback
+from mathtune.params import load_params
+from mathtune.training import TrainPaths, train_adapter
+
+class KillAtStep(TrainerCallback):
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step == int(sys.argv[2]):
+            os._exit(9)  # no exception handlers, no cleanup: as SIGKILL leaves things
+
+train_adapter(load_params(sys.argv[1]), TrainPaths(*map(Path, sys.argv[3:])), None, [KillAtStep()])
+"""
+
+
+class RecordingRun:
+    """A TrackingRun that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.logged: list[tuple[int | None, dict[str, float]]] = []
+
+    def log(self, metrics: dict[str, float], step: int | None = None) -> None:
+        self.logged.append((step, metrics))
+
+    def summarize(self, metrics: dict) -> None:
+        pass
+
+    def log_table(self, key: str, columns: list[str], rows: list[list]) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+class RecordOptimizerLr(TrainerCallback):
+    def __init__(self) -> None:
+        self.lrs: list[float] = []
+        self.base_lrs: list[float] = []
+
+    def on_optimizer_step(self, args, state, control, optimizer=None, lr_scheduler=None, **kw):
+        self.lrs.append(max(group["lr"] for group in optimizer.param_groups))
+        self.base_lrs = list(lr_scheduler.base_lrs)
+
+
+def make_rows(count: int) -> list[dict[str, str]]:
+    """OpenR1-shaped rows with targets of varied length."""
+    return [
+        {
+            "uuid": f"row-{index}",
+            "problem": f"What is {index} + {index + 3}?",
+            "answer": str(2 * index + 3),
+            "target": "Add. " * (index % 4) + f"${index} + {index + 3} = {2 * index + 3}$.",
+            "problem_type": "Algebra",
+            "question_type": "math-word-problem",
+            "source": "test",
+        }
+        for index in range(count)
+    ]
+
+
+def write_split(path: Path, rows: list[dict[str, str]]) -> Path:
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    return path
+
+
+def tiny_params(model_dir: Path, lora_dropout: float = 0.05, **train_changes) -> Params:
+    """params.yaml with the tiny local model, a few small steps and W&B off."""
+    params = load_params(REPO / "params.yaml")
+    changes = {
+        "lr": 1e-3,
+        "max_steps": MAX_STEPS,
+        "per_device_batch_size": 2,
+        "logging_steps": 1,
+        "eval_steps": 3,
+        "save_steps": SAVE_STEPS,
+        "max_length": 128,
+        "lora": dataclasses.replace(params.train.lora, dropout=lora_dropout),
+    }
+    return dataclasses.replace(
+        params,
+        model=model_params(source="local", local_dir=str(model_dir)),
+        train=dataclasses.replace(params.train, **(changes | train_changes)),
+        wandb=dataclasses.replace(params.wandb, mode="disabled"),
+    )
+
+
+def output_paths(splits: TrainPaths, directory: Path) -> TrainPaths:
+    return dataclasses.replace(
+        splits, adapter_dir=directory / "adapter", checkpoint_dir=directory / "checkpoints"
+    )
+
+
+def adapter_tensors(paths: TrainPaths) -> dict[str, torch.Tensor]:
+    return load_file(paths.adapter_dir / "adapter_model.safetensors")
+
+
+def without_runtime(metrics: dict[str, float]) -> dict[str, float]:
+    return {key: value for key, value in metrics.items() if key not in RUNTIME_KEYS}
+
+
+@pytest.fixture(scope="module")
+def splits(tmp_path_factory) -> TrainPaths:
+    directory = tmp_path_factory.mktemp("prepared")
+    train = write_split(directory / "train.parquet", make_rows(12))
+    validation = write_split(directory / "validation.parquet", make_rows(16)[12:])
+    return TrainPaths(train, validation, directory / "unused", directory / "unused")
+
+
+@pytest.fixture(scope="module")
+def reference(tiny_model_dir, splits, tmp_path_factory):
+    """One uninterrupted run: (params, paths, result, tracking)."""
+    params = tiny_params(tiny_model_dir)
+    paths = output_paths(splits, tmp_path_factory.mktemp("reference"))
+    tracking = RecordingRun()
+    return params, paths, train_adapter(params, paths, tracking=tracking), tracking
+
+
+def test_metrics_hold_final_losses_steps_tokens_and_counts(reference):
+    _, _, result, _ = reference
+    metrics = result.metrics
+    assert metrics["train/steps"] == MAX_STEPS
+    assert metrics["train/tokens_seen"] > 0
+    assert metrics["train/examples"] == 12 and metrics["eval/examples"] == 4
+    assert metrics["train/loss"] > 0 and metrics["eval/loss"] > 0
+    assert set(metrics) >= RUNTIME_KEYS
+    assert result.loss_curve[-1] == {
+        "step": MAX_STEPS,
+        "train_loss": metrics["train/loss"],
+        "eval_loss": metrics["eval/loss"],
+    }
+
+
+def test_tracking_gets_namespaced_train_and_eval_metrics(reference):
+    _, _, _, tracking = reference
+    keys = {key for _, metrics in tracking.logged for key in metrics}
+    expected = {"train/loss", "train/learning_rate", "train/grad_norm", "train/tokens_seen"}
+    assert expected | {"eval/loss", "train/real_tokens_per_s"} <= keys
+    assert not [key for key in keys if "/" not in key]
+    assert [step for step, _ in tracking.logged] == sorted(step for step, _ in tracking.logged)
+
+
+def test_adapter_names_its_base_model_and_loads_onto_it(reference, tiny_model_dir):
+    params, paths, _, _ = reference
+    location = locate_model(params.model)
+    config = json.loads((paths.adapter_dir / "adapter_config.json").read_text())
+    assert config["base_model_name_or_path"] == f"local:{tiny_model_dir}"
+    assert (paths.adapter_dir / "tokenizer_config.json").is_file()
+    load_adapter(load_base_model(location), paths.adapter_dir, location)
+
+
+def test_same_params_give_same_metrics_and_another_seed_changes_them(reference, tmp_path):
+    params, paths, result, _ = reference
+    again = train_adapter(params, output_paths(paths, tmp_path / "again"))
+    assert without_runtime(again.metrics) == without_runtime(result.metrics)
+    other_seed = dataclasses.replace(params, train=dataclasses.replace(params.train, seed=7))
+    other = train_adapter(other_seed, output_paths(paths, tmp_path / "other"))
+    assert other.metrics["eval/loss"] != result.metrics["eval/loss"]
+
+
+def test_killed_run_resumes_from_its_checkpoint_to_the_same_adapter(reference, tmp_path):
+    params, reference_paths, reference_result, _ = reference
+    paths = output_paths(reference_paths, tmp_path)
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text(yaml.safe_dump(params_as_dict(params)))
+    command = [sys.executable, "-c", KILL_SCRIPT, str(params_file), str(KILL_AT_STEP)]
+    killed = subprocess.run(command + [str(path) for path in dataclasses.astuple(paths)])
+    assert killed.returncode == 9
+    assert not paths.adapter_dir.exists()  # no half-written output
+    assert (paths.checkpoint_dir / f"checkpoint-{SAVE_STEPS}").is_dir()
+
+    steps = RecordOptimizerLr()
+    resumed = train_adapter(params, paths, extra_callbacks=[steps])
+    assert len(steps.lrs) == MAX_STEPS - SAVE_STEPS  # resumed, not restarted
+    expected = adapter_tensors(reference_paths)
+    for name, tensor in adapter_tensors(paths).items():
+        torch.testing.assert_close(tensor, expected[name], atol=1e-6, rtol=1e-5)
+    assert without_runtime(resumed.metrics) == pytest.approx(
+        without_runtime(reference_result.metrics)
+    )
+
+
+def test_optimizer_uses_the_learning_rate_written_by_dvc_exp_run(tiny_model_dir, splits, tmp_path):
+    # `dvc exp run -S train.lr=1e-6` writes `lr: 1e-06`, which YAML 1.1 reads as a string.
+    params = tiny_params(tiny_model_dir, max_steps=4, warmup_ratio=0.5, lr_scheduler="linear")
+    text = yaml.safe_dump(params_as_dict(params)).replace("lr: 0.001", "lr: 1e-06")
+    (tmp_path / "params.yaml").write_text(text)
+    recorder = RecordOptimizerLr()
+    train_adapter(
+        load_params(tmp_path / "params.yaml"), output_paths(splits, tmp_path), None, [recorder]
+    )
+    assert recorder.base_lrs and set(recorder.base_lrs) == {1e-6}
+    assert max(recorder.lrs) == pytest.approx(1e-6, rel=1e-9)  # peak after 2 warmup steps
+    assert recorder.lrs[0] < 1e-6
+
+
+def test_padded_and_padding_free_runs_count_real_tokens_and_agree(tiny_model_dir, splits, tmp_path):
+    # No dropout: its random masks take the batch's shape, which differs between the two.
+    results = {}
+    for padding_free in (True, False):
+        params = tiny_params(tiny_model_dir, lora_dropout=0.0, padding_free=padding_free)
+        results[padding_free] = train_adapter(params, output_paths(splits, tmp_path / "x")).metrics
+    tokenizer_lengths = _split_lengths(tiny_model_dir, splits.train)
+    # Every example is seen once per epoch: 6 steps x 2 = 12 examples = one epoch.
+    assert results[True]["train/tokens_seen"] == sum(tokenizer_lengths)
+    assert results[False]["train/tokens_seen"] == sum(tokenizer_lengths)
+    assert results[True]["eval/loss"] == pytest.approx(results[False]["eval/loss"], abs=1e-4)
+
+
+def test_load_split_counts_truncated_and_dropped_examples(embedded_tokenizer, tmp_path):
+    rows = make_rows(3)
+    rows[1]["target"] = "step " * 200  # cut at max_length: kept, counted as truncated
+    rows[2]["problem"] = "long " * 200  # prompt alone fills max_length: no target token left
+    split = load_split(write_split(tmp_path / "t.parquet", rows), embedded_tokenizer, 100)
+    assert (len(split.features), split.truncated, split.dropped) == (2, 1, 1)
+    assert all(len(feature["input_ids"]) <= 100 for feature in split.features)
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (pa.table({"problem": ["1+1"], "answer": ["2"]}), "missing \\['target'\\]"),
+        (None, "Fix: run the prepare stage"),  # no file at all
+    ],
+)
+def test_load_split_names_the_problem_and_the_fix(embedded_tokenizer, tmp_path, table, message):
+    path = tmp_path / "split.parquet"
+    if table is not None:
+        pq.write_table(table, path)
+    with pytest.raises(TrainingError, match=message):
+        load_split(path, embedded_tokenizer, 128)
+
+
+def test_liger_kernel_without_package_or_gpu_names_the_fix(tiny_model_dir):
+    params = tiny_params(tiny_model_dir, liger_kernel=True)
+    if torch.cuda.is_available():
+        pytest.skip("this machine may run liger-kernel")
+    with pytest.raises(TrainingError, match="pip install liger-kernel|needs a CUDA GPU"):
+        check_gpu_options(params.train)
+
+
+def test_fp16_is_refused_on_cpu_and_bf16_means_autocast():
+    if torch.cuda.is_available():
+        pytest.skip("fp16 is allowed on a GPU")
+    with pytest.raises(TrainingError, match="fp16' needs a GPU"):
+        precision_flags(torch.float16)
+    assert precision_flags(torch.bfloat16) == {"bf16": True, "fp16": False}
+    assert precision_flags(torch.float32) == {"bf16": False, "fp16": False}
+
+
+def _make_checkpoint(directory: Path, step: int, complete: bool = True) -> Path:
+    checkpoint = directory / f"checkpoint-{step}"
+    checkpoint.mkdir(parents=True)
+    if complete:
+        (checkpoint / "trainer_state.json").write_text("{}")
+    return checkpoint
+
+
+def test_matching_fingerprint_resumes_from_the_newest_complete_checkpoint(tmp_path):
+    fingerprint = {"params": "a", "data": {"train.parquet": "b"}}
+    prepare_checkpoint_dir(tmp_path, fingerprint)
+    _make_checkpoint(tmp_path, 2)
+    newest_complete = _make_checkpoint(tmp_path, 10)
+    _make_checkpoint(tmp_path, 12, complete=False)  # killed while saving
+    assert prepare_checkpoint_dir(tmp_path, fingerprint) == newest_complete
+
+
+@pytest.mark.parametrize(
+    "saved",
+    [
+        {"params": "other", "data": {"train.parquet": "b"}},  # params changed
+        {"params": "a", "data": {"train.parquet": "other"}},  # data changed
+        None,  # no fingerprint: made by something else
+    ],
+)
+def test_stale_checkpoints_are_discarded(tmp_path, saved, caplog):
+    _make_checkpoint(tmp_path, 4)
+    if saved is not None:
+        (tmp_path / FINGERPRINT_FILE).write_text(json.dumps(saved))
+    fingerprint = {"params": "a", "data": {"train.parquet": "b"}}
+    assert prepare_checkpoint_dir(tmp_path, fingerprint) is None
+    assert not (tmp_path / "checkpoint-4").exists()
+    assert json.loads((tmp_path / FINGERPRINT_FILE).read_text()) == fingerprint
+    assert "Discarding" in caplog.text
+
+
+def test_fingerprint_changes_with_params_and_data(tiny_model_dir, splits, tmp_path):
+    params = tiny_params(tiny_model_dir)
+    files = [splits.train]
+    base = compute_fingerprint(params.model, params.train, files)
+    lr_changed = dataclasses.replace(params.train, lr=1e-6)
+    assert compute_fingerprint(params.model, lr_changed, files) != base
+    other_data = write_split(tmp_path / splits.train.name, make_rows(3))
+    assert compute_fingerprint(params.model, params.train, [other_data]) != base
+    assert compute_fingerprint(params.model, params.train, files) == base
+
+
+def _split_lengths(model_dir: Path, path: Path) -> list[int]:
+    tokenizer = load_tokenizer(locate_model(model_params(source="local", local_dir=str(model_dir))))
+    return [len(feature["input_ids"]) for feature in load_split(path, tokenizer, 128).features]
