@@ -5,11 +5,14 @@ of 8 examples whose lengths follow an OpenR1-like distribution: prompts of 60-16
 and lognormal targets (median 200, a long tail) cut at 512 tokens in all. A step is what
 the Trainer does: collate, forward and backward under the precision's autocast, AdamW step.
 
-The configurations take turns step by step on the same examples, so background load on a
-shared machine hits all of them alike; the figure is real (non-pad) tokens per second over
-the measured rounds, after one warm-up round.
+Batchings: padded (random order, right-padded), length-grouped (padded batches drawn from
+a length-sorted megabatch, as transformers' group_by_length), flattened with a
+position_ids mask (plain `sdpa`), and padding-free (flattened + per-example attention,
+what `train.padding_free: true` uses). The configurations take turns step by step on the
+same examples, so background load on a shared machine hits all of them alike; the figure
+is real (non-pad) tokens per second over the measured rounds, after a short warm-up step.
 
-    python benchmarks/bench_training.py [--rounds 3] [--batch-size 8]
+    python benchmarks/bench_training.py [--rounds 2] [--batch-size 8]
 
 Targets: padding-free >= 1.5x padded; auto >= 1.3x fp32.
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import random
 import time
 from dataclasses import dataclass
@@ -25,7 +29,7 @@ from dataclasses import dataclass
 import torch
 
 from mathtune.models import add_lora_adapter, load_base_model, locate_model, resolve_dtype
-from mathtune.packing import build_collator
+from mathtune.packing import SEGMENT_ATTENTION, Features, build_collator
 from mathtune.params import LoraParams, ModelParams
 from mathtune.prompts import IGNORE_INDEX
 
@@ -41,21 +45,25 @@ MEGABATCH = 50
 @dataclass
 class Config:
     name: str
-    batching: str  # padded | grouped | padding-free
+    batching: str  # padded | grouped | flattened
+    attention: str  # sdpa | SEGMENT_ATTENTION
     dtype: torch.dtype
-    tokens: int = 0
+    tokens: int = 0  # real (non-pad) tokens
+    cells: int = 0  # tokens including pads
     seconds: float = 0.0
 
 
 def make_example(rng: random.Random, vocab_size: int) -> dict[str, list[int]]:
     """Random token ids with an OpenR1-like prompt/target length split; prompt labels masked."""
     prompt = rng.randint(60, 160)
-    target = min(int(rng.lognormvariate(5.3, 0.7)), MAX_LENGTH - prompt)  # median e^5.3 = 200
+    target = min(int(rng.lognormvariate(5.3, 0.8)), MAX_LENGTH - prompt)  # median e^5.3 = 200
     ids = [rng.randrange(100, vocab_size) for _ in range(prompt + target)]
     return {"input_ids": ids, "labels": [IGNORE_INDEX] * prompt + ids[prompt:]}
 
 
-def make_batches(rng, vocab_size, batch_size, rounds) -> tuple[list, list]:
+def make_batches(
+    rng: random.Random, vocab_size: int, batch_size: int, rounds: int
+) -> tuple[list[Features], list[Features]]:
     """Per round: a random batch, and a batch from a length-sorted megabatch."""
     random_batches = [
         [make_example(rng, vocab_size) for _ in range(batch_size)] for _ in range(rounds)
@@ -72,7 +80,13 @@ def make_batches(rng, vocab_size, batch_size, rounds) -> tuple[list, list]:
     return random_batches, grouped
 
 
-def run_step(model, optimizer, batch: dict[str, torch.Tensor], dtype: torch.dtype) -> float:
+def run_step(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batch: dict[str, torch.Tensor],
+    dtype: torch.dtype,
+) -> float:
+    """One training step (forward, backward, AdamW); returns its seconds."""
     start = time.perf_counter()
     with torch.autocast("cpu", dtype=dtype, enabled=dtype != torch.float32):
         loss = model(**batch).loss
@@ -84,49 +98,54 @@ def run_step(model, optimizer, batch: dict[str, torch.Tensor], dtype: torch.dtyp
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3, help="measured steps per config")
+    parser.add_argument("--rounds", type=int, default=2, help="measured steps per config")
     parser.add_argument("--batch-size", type=int, default=8)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     auto = resolve_dtype("auto")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, auto = {auto}")
+    print(f"load average before: {os.getloadavg()[0]:.1f}", flush=True)
     model = add_lora_adapter(load_base_model(locate_model(EMBEDDED)), LORA)
     model.config.use_cache = False  # so position_ids mark the flattened sequences
     model.train()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=2e-4)
     rng = random.Random(0)
     vocab_size = model.config.vocab_size
-    random_batches, grouped = make_batches(rng, vocab_size, args.batch_size, args.rounds + 1)
+    random_batches, grouped = make_batches(rng, vocab_size, args.batch_size, args.rounds)
+    warm_up = [make_example(rng, vocab_size) for _ in range(2)]
     configs = [
-        Config("padded, auto", "padded", auto),
-        Config("length-grouped, auto", "grouped", auto),
-        Config("padding-free, auto", "padding-free", auto),
-        Config("padding-free, fp32", "padding-free", torch.float32),
+        Config("padded, auto", "padded", "sdpa", auto),
+        Config("length-grouped, auto", "grouped", "sdpa", auto),
+        Config("flattened+mask, auto", "flattened", "sdpa", auto),
+        Config("padding-free, auto", "flattened", SEGMENT_ATTENTION, auto),
+        Config("padding-free, fp32", "flattened", SEGMENT_ATTENTION, torch.float32),
     ]
-    padded_cells = real_cells = 0
-    for index in range(args.rounds + 1):
+    for config in configs:  # first calls allocate buffers and fill autocast caches
+        model.set_attn_implementation(config.attention)
+        run_step(model, optimizer, collate(config, warm_up), config.dtype)
+    for index in range(args.rounds):
         for config in configs:
             examples = grouped[index] if config.batching == "grouped" else random_batches[index]
-            collate = build_collator(0, padding_free=config.batching == "padding-free")
-            batch = collate(examples)
-            seconds = run_step(model, optimizer, batch, config.dtype)
-            real = sum(len(example["input_ids"]) for example in examples)
-            if index > 0:  # round 0 warms up allocators and autocast caches
-                config.tokens += real
-                config.seconds += seconds
-            if config.batching == "padded":
-                padded_cells += batch["input_ids"].numel()
-                real_cells += real
-        print(f"round {index} done", flush=True)
-    report(configs, padded_cells, real_cells)
+            batch = collate(config, examples)
+            model.set_attn_implementation(config.attention)
+            config.seconds += run_step(model, optimizer, batch, config.dtype)
+            config.tokens += sum(len(example["input_ids"]) for example in examples)
+            config.cells += batch["input_ids"].numel()
+        print(f"round {index + 1}/{args.rounds} done", flush=True)
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    report(configs)
 
 
-def report(configs: list[Config], padded_cells: int, real_cells: int) -> None:
+def collate(config: Config, examples: Features) -> dict[str, torch.Tensor]:
+    return build_collator(0, padding_free=config.batching == "flattened")(examples)
+
+
+def report(configs: list[Config]) -> None:
     rates = {config.name: config.tokens / config.seconds for config in configs}
-    print(f"\npad tokens in random padded batches: {1 - real_cells / padded_cells:.0%}")
-    print(f"{'configuration':<24} {'real tokens/s':>14}")
-    for name, rate in rates.items():
-        print(f"{name:<24} {rate:>14.1f}")
+    print(f"\n{'configuration':<24} {'real tokens/s':>14} {'pad share':>10} {'seconds':>8}")
+    for config in configs:
+        pads = 1 - config.tokens / config.cells
+        print(f"{config.name:<24} {rates[config.name]:>14.1f} {pads:>10.0%} {config.seconds:>8.1f}")
     free, padded = rates["padding-free, auto"], rates["padded, auto"]
     print(f"\npadding-free / padded          {free / padded:.2f}x (target >= 1.5x)")
     print(f"padding-free / length-grouped  {free / rates['length-grouped, auto']:.2f}x")

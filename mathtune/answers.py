@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 STRATEGIES = ("boxed", "xml_tag", "answer_phrase", "variable", "latex", "last_line")
 MAX_TAIL_CHARS = 8000  # a final answer sits at the end; the tail bounds the regex work
-MAX_BOX_CHARS = 2000  # a box whose braces do not close within this is treated as unclosed
+MAX_SPAN_CHARS = 2000  # a box or math span not closed within this counts as unclosed
 MAX_BOXES = 10  # boxes joined into one answer, and unclosed boxes skipped, at most
 MAX_GAP_CHARS = 200  # boxes further apart than this are separate answers
 
@@ -113,7 +113,7 @@ def _find_boxed(text: str) -> str | None:
 def _closing_brace(text: str, start: int) -> int | None:
     """Index of the `}` closing the brace opened just before `start`; escaped braces skipped."""
     depth = 1
-    for match in _BRACE.finditer(text, start, min(len(text), start + MAX_BOX_CHARS)):
+    for match in _BRACE.finditer(text, start, min(len(text), start + MAX_SPAN_CHARS)):
         if len(match.group()) == 2:
             continue
         depth += 1 if match.group() == "{" else -1
@@ -136,7 +136,7 @@ def _find_answer_phrase(text: str) -> str | None:
         rest = text[match.end() :].lstrip()
         opener = next((o for o in ("$$", "\\[", "\\(", "$") if rest.startswith(o)), None)
         if opener is not None:
-            end = rest.find(_CLOSING[opener], len(opener), MAX_BOX_CHARS)
+            end = rest.find(_CLOSING[opener], len(opener), MAX_SPAN_CHARS)
             answer = rest[len(opener) : end] if end > 0 else ""
         else:
             answer = re.split(r"\n|(?<=[^\d\s])\.\s|\.\s+(?=[A-Z])|\s+I hope", rest, maxsplit=1)[0]

@@ -3,8 +3,9 @@
 The Trainer saves a checkpoint every `train.save_steps` steps under the checkpoint folder
 (kept apart from the final adapter, and not a DVC output). The folder also holds a
 fingerprint of what the checkpoints were made from: the model and train params and the
-hashes of the data files. A rerun resumes from the newest complete checkpoint only when
-the fingerprint matches; otherwise it discards the folder, says why, and starts fresh.
+hashes of the data files and of the package code. A rerun resumes from the newest complete
+checkpoint only when the fingerprint matches; otherwise it discards the folder, says why,
+and starts fresh.
 
     checkpoints/train/
         fingerprint.json
@@ -33,12 +34,16 @@ _CHECKPOINT_NAME = re.compile(r"^checkpoint-(\d+)$")
 
 
 def compute_fingerprint(model: ModelParams, train: TrainParams, data_files: list[Path]) -> dict:
-    """What a checkpoint depends on: params (as JSON) and the sha256 of each data file."""
+    """What a checkpoint depends on: params (as JSON), the data files and the package code."""
     params = {"model": dataclasses.asdict(model), "train": dataclasses.asdict(train)}
     encoded = json.dumps(params, sort_keys=True).encode()
+    # Any package edit counts (tokenisation, collators...): resuming after one could mix
+    # two versions of the training in one adapter. Stale checkpoints only cost a restart.
+    package = sorted(Path(__file__).parent.glob("*.py"))
     return {
         "params": hashlib.sha256(encoded).hexdigest(),
         "data": {path.name: hash_file(path) for path in data_files},
+        "code": hashlib.sha256("".join(hash_file(path) for path in package).encode()).hexdigest(),
     }
 
 

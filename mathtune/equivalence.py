@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 REL_TOL = Fraction(1, 10**6)  # for decimals: "agrees to about six significant digits"
 FLOAT_REL_TOL = 1e-9  # for exact values computed in floating point (√8 vs 2√2)
 FLOAT_ABS_TOL = 1e-12  # float noise around zero: sin(π) is 1.2e-16
-MAX_COMPARISONS = 5000  # value comparisons per call, bounding nested lists of lists
+MAX_COMPARISONS = 10_000  # leaf comparisons per call: bounds lists of lists; ~3 µs each
 
 _GOLD_CHOICE = re.compile(r"\(?([A-E])\)?")
 _PREDICTED_CHOICE = re.compile(
@@ -68,7 +68,7 @@ def check_answer(completion: str, gold: str) -> AnswerCheck:
     try:
         extracted = extract_answer(completion)
     except Exception as err:  # model output is untrusted: a bug here must not end a run
-        logger.warning("answer extraction failed (%s: %s); scored incorrect", type(err), err)
+        logger.warning("answer extraction failed (%r); scored incorrect", err)
         extracted = None
     if extracted is None:
         return AnswerCheck(None, None, False)
@@ -87,11 +87,12 @@ def answers_match(predicted: str, gold: str) -> bool:
     try:
         return _answers_match(predicted, gold)
     except Exception as err:  # model output is untrusted: a bug here must not end a run
-        logger.warning("answer comparison failed (%s: %s); scored incorrect", type(err), err)
+        logger.warning("answer comparison failed (%r); scored incorrect", err)
         return False
 
 
-@lru_cache(maxsize=65536)
+# Caches stay small: each entry is more for the garbage collector to walk on every full pass.
+@lru_cache(maxsize=8192)  # answers are capped at 1000 characters: at most ~16 MB
 def _answers_match(predicted: str, gold: str) -> bool:
     gold_choice = _GOLD_CHOICE.fullmatch(clean_latex(gold))
     if gold_choice is not None:
@@ -143,13 +144,22 @@ def _names_give_order(predicted: Group, gold: Group) -> bool:
 
 
 def _unordered_match(predicted: tuple, gold: tuple, budget: list[int]) -> bool:
-    """A perfect matching between the two lists (Kuhn's algorithm on the match table)."""
-    table = [[_nodes_match(p, g, budget) for g in gold] for p in predicted]
+    """A perfect matching between the two lists: Kuhn's algorithm, comparing pairs lazily."""
+    if all(_is_plain_number(node) for node in predicted + gold):
+        # Sorting pairs plain numbers in O(n log n), so a list of 150 roots stays cheap.
+        pairs = zip(sorted(predicted, key=_number_key), sorted(gold, key=_number_key), strict=True)
+        return all(_nodes_match(p, g, budget) for p, g in pairs)
+    known: dict[tuple[int, int], bool] = {}
     owner: list[int | None] = [None] * len(gold)
 
+    def matches(row: int, column: int) -> bool:
+        if (row, column) not in known:
+            known[row, column] = _nodes_match(predicted[row], gold[column], budget)
+        return known[row, column]
+
     def assign(row: int, seen: set[int]) -> bool:
-        for column, matches in enumerate(table[row]):
-            if matches and column not in seen:
+        for column in range(len(gold)):
+            if column not in seen and matches(row, column):
                 seen.add(column)
                 if owner[column] is None or assign(owner[column], seen):
                     owner[column] = row
@@ -159,13 +169,22 @@ def _unordered_match(predicted: tuple, gold: tuple, budget: list[int]) -> bool:
     return all(assign(row, set()) for row in range(len(predicted)))
 
 
+def _is_plain_number(node: Leaf | Group) -> bool:
+    return isinstance(node, Leaf) and node.number is not None and not node.name and not node.scale
+
+
+def _number_key(leaf: Leaf) -> Fraction | float:
+    return leaf.number.value
+
+
+@lru_cache(maxsize=8192)
 def _leaves_match(predicted: Leaf, gold: Leaf) -> bool:
     if predicted.name and gold.name and predicted.name != gold.name:
         return False
     if _same_text(predicted, gold):
         return True
     predicted_values, gold_values = _leaf_values(predicted), _leaf_values(gold)
-    return any(values_close(p, g) for p in predicted_values for g in gold_values)
+    return any(_values_close(p, g) for p in predicted_values for g in gold_values)
 
 
 def _same_text(predicted: Leaf, gold: Leaf) -> bool:
@@ -177,7 +196,7 @@ def _same_text(predicted: Leaf, gold: Leaf) -> bool:
     return texts[0] == texts[1]
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=8192)
 def _leaf_values(leaf: Leaf) -> tuple[Value, ...]:
     """The values a leaf may mean: 25% is 25 or 0.25; an equation is lhs - rhs, up to sign."""
     if leaf.number is not None:
@@ -206,14 +225,14 @@ def _scaled(value: Value, factor: Fraction | complex) -> Value:
     return Value(value.symbols, samples, value.rounded, ulp)
 
 
-def values_close(predicted: Value, gold: Value) -> bool:
+def _values_close(predicted: Value, gold: Value) -> bool:
     """Same symbols, and equal (within the tolerance rules) wherever both are defined."""
     if predicted.symbols != gold.symbols:
         predicted, gold = _constant(predicted), _constant(gold)  # sin²x + cos²x = 1
         if predicted is None or gold is None or predicted.symbols != gold.symbols:
             return False
     compared = 0
-    for p, g in zip(predicted.samples, gold.samples, strict=False):
+    for p, g in zip(predicted.samples, gold.samples, strict=True):
         if p is None or g is None:
             if p is not g:
                 return False
@@ -241,7 +260,10 @@ def _numbers_close(p: Scalar | float, g: Scalar | float, *values: Value) -> bool
     rounded = any(value.rounded for value in values)
     if isinstance(p, Fraction) and isinstance(g, Fraction) and not rounded:
         return p == g
-    difference, size = abs(p - g), max(abs(p), abs(g))
+    try:
+        difference, size = abs(p - g), max(abs(p), abs(g))
+    except OverflowError:
+        return False  # an exact value past 1e308 against a float: they cannot be close
     if not rounded:
         return difference <= FLOAT_REL_TOL * size or difference <= FLOAT_ABS_TOL
     bound = REL_TOL * size

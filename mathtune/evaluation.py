@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from mathtune.equivalence import check_answer
 from mathtune.generation import MODEL_NAMES, Generation
 from mathtune.outputs import atomic_path
-from mathtune.rewards import format_reward, reasoning_reward
+from mathtune.rewards import accuracy_reward, format_reward, reasoning_reward
 
 VALIDATION_COLUMNS = ("uuid", "problem", "answer", "problem_type")
 PLOT_COLUMNS = ("model", "accuracy", "format_rate", "reasoning_quality")
@@ -132,11 +132,13 @@ def read_validation(path: Path, max_samples: int | None) -> ValidationSet:
 def score_generations(
     model: str, validation: ValidationSet, generations: list[Generation]
 ) -> list[Prediction]:
-    """Score one model's generations against the gold answers with the project's rewards."""
+    """Score one model's generations with the reward functions RL training uses."""
     texts = [generation.text for generation in generations]
-    checks = [check_answer(text, gold) for text, gold in zip(texts, validation.answer, strict=True)]
+    accuracy = accuracy_reward(texts, answer=validation.answer)
     formats = format_reward(texts)
     reasoning = reasoning_reward(texts)
+    # Only for the extracted answer: check_answer is the checker inside accuracy_reward.
+    checks = [check_answer(text, gold) for text, gold in zip(texts, validation.answer, strict=True)]
     return [
         Prediction(
             model=model,
@@ -147,7 +149,7 @@ def score_generations(
             generation=texts[index],
             extracted_answer=checks[index].extracted,
             extraction_strategy=checks[index].strategy,
-            correct=checks[index].correct,
+            correct=accuracy[index] == 1.0,
             format_ok=formats[index] == 1.0,
             reasoning_quality=reasoning[index],
             generated_tokens=generations[index].generated_tokens,

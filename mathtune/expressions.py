@@ -48,14 +48,12 @@ class _Refused(Exception):
 def parse_expression(text: str) -> Node | None:
     """The expression tree of `text`, or None when it is not a supported expression."""
     tokens = _tokenize(text)
-    if tokens is None or not tokens:
+    if not tokens:
         return None
-    parser = _Parser(tokens)
     try:
-        node = parser.parse()
+        return _Parser(tokens).parse()
     except (_Refused, RecursionError):
         return None
-    return node
 
 
 def _tokenize(text: str) -> list[str] | None:

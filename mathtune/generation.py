@@ -163,7 +163,8 @@ def prepare_for_generation(model: PreTrainedModel, precision: str) -> PreTrained
     # step; SmolLM2-135M generated ~7x faster cast to bf16 than in fp32 on an AMX CPU, and
     # ~10x faster than under autocast (benchmarks/bench_generation.py).
     model = model.to(device=device, dtype=resolve_dtype(precision)).eval()
-    # Checkpoint sampling defaults must not leak into greedy decoding (see greedy_config).
+    # Checkpoint generation defaults must not leak into greedy decoding (see greedy_config).
+    # A PeftModel hands its generation_config to the base model when it generates.
     model.generation_config = GenerationConfig()
     return model
 
@@ -175,7 +176,7 @@ def generate_answers(
     evaluate: EvaluateParams,
     precision: str,
 ) -> dict[str, list[Generation]]:
-    """Completions of every problem by the base model and by base + adapter, keyed by MODEL_NAMES."""
+    """Each problem answered by the base model and by base + adapter, keyed by MODEL_NAMES."""
     if evaluate.backend == "vllm":
         return _generate_with_vllm(location, adapter_dir, problems, evaluate, precision)
     tokenizer = load_tokenizer(location)

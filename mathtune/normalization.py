@@ -25,7 +25,6 @@ from mathtune.numerals import Number, parse_number, resolve_digit_commas
 
 MAX_ANSWER_CHARS = 1000  # longer answers are kept whole, compared only as exact strings
 MAX_DEPTH = 6  # nesting of groups, e.g. a set of points is depth 2
-MAX_ITEMS = 64  # values in one group; longer lists are cut (and so will not match)
 
 _TEXT_BLOCK = re.compile(
     r"\\(?:text(?:bf|it|rm|normal|sf|tt|up)?|math(?:rm|bf|it|sf|tt|bb|cal)|mbox|hbox|"
@@ -53,7 +52,9 @@ _SUBSTITUTIONS = [
         (r"\\(?:left|right)\s*\.|\\(?:left|right|[bB]igg?[lr]?)(?![a-zA-Z])", ""),  # sizing
         (r"\\(?:displaystyle|textstyle|scriptstyle|limits|nolimits)(?![a-zA-Z])|\\!", ""),
         (r"\\q?quad(?![a-zA-Z])", ", "),  # \quad separates values: "x=1 \quad y=2"
-        (r"\\(?:begin|end)\{[a-zA-Z*]*\}", " "),  # cases/aligned/pmatrix: rows become values
+        (r"\\begin\{pmatrix\}", "("),  # a vector is a tuple
+        (r"\\end\{pmatrix\}", ")"),
+        (r"\\(?:begin|end)\{[a-zA-Z*]*\}", " "),  # cases, aligned: rows become values
         (r"\\\\", ", "),  # a line break between rows
         (r"&", " "),
         (r"\\[,:;> ]|~", " "),  # LaTeX spacing
@@ -135,7 +136,7 @@ def _replace_text_block(match: re.Match[str]) -> str:
     content = match.group(1).replace("~", " ").replace("\\,", " ").strip()
     if content.lower() in ("and", "or", ",", ";"):
         return ", "
-    before = match.string[: match.start()].rstrip()
+    before = match.string[max(0, match.start() - 20) : match.start()].rstrip()
     after_value = bool(before) and (before[-1].isdigit() or before[-1] in ")}%")
     is_unit = _UNIT.fullmatch(content) is not None and (
         len(re.sub(r"[^A-Za-z]", "", content)) > 1 or content in _UNIT_LETTERS
@@ -172,7 +173,7 @@ def _split_top_level(text: str) -> list[str]:
             parts.append(text[start : match.start()])
             start = match.end()
     parts.append(text[start:])
-    return [part.strip() for part in parts if part.strip()][:MAX_ITEMS]
+    return [part.strip() for part in parts if part.strip()]
 
 
 def _outer_brackets(text: str) -> tuple[str, str] | None:
@@ -212,7 +213,7 @@ def _parse_relation(text: str, depth: int) -> Leaf | Group:
     interval = _inequality_interval(text)
     if interval is not None:
         return interval
-    membership = re.fullmatch(rf"({_NAME.pattern})\s*\\in\s*(.+)", text)
+    membership = re.fullmatch(rf"({_NAME.pattern})\s*\\in(?![a-zA-Z])\s*(.+)", text)
     if membership is not None:
         return _parse_node(membership.group(2), depth + 1)
     if "=" in text:

@@ -1,9 +1,14 @@
-"""Batches for causal-LM training: padding-free (flattened) or right-padded.
+"""Training examples and their batches: padding-free (flattened) or right-padded.
 
-Padding-free puts a whole batch into one row and restarts `position_ids` at every example;
-with no attention mask, transformers builds a block-diagonal causal mask from the position
-resets, so no compute goes to pad tokens and each example sees only itself. The padded
-collator exists for comparison (`train.padding_free: false`) and for the benchmark.
+`load_split` turns a prepared Parquet split into tokenized examples (prompt labels -100),
+dropping those whose prompt leaves no target token within `train.max_length`.
+
+Padding-free puts a whole batch into one row, restarts `position_ids` at every example and
+passes the example boundaries (`cu_seq_lens_q`). `segment_attention` then runs causal SDPA
+on each example alone, so attention costs the sum of the squared example lengths. Plain
+`sdpa` would instead build a block-diagonal mask from the position resets and compute the
+square of the whole row's length: on a CPU that cancels the gain for batches of long traces
+(benchmarks/bench_training.py). The padded collator serves `train.padding_free: false`.
 
 Labels are never derived from pad ids: SmolLM2's pad token is its end-of-turn token
 `<|im_end|>`, which must stay inside the loss. Pads get label -100 by position instead.
@@ -21,15 +26,34 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import torch
-from transformers import DataCollatorWithFlattening
+from transformers import AttentionInterface, DataCollatorWithFlattening, PreTrainedModel
+from transformers.integrations.sdpa_attention import sdpa_attention_forward
+from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
-from mathtune.prompts import IGNORE_INDEX
+from mathtune.prompts import IGNORE_INDEX, tokenize_examples
 
+REQUIRED_COLUMNS = ("problem", "target", "answer")
+SEGMENT_ATTENTION = "sdpa_segments"  # the name models know segment_attention by
 Features = list[dict[str, Any]]
 Collator = Callable[[Features], dict[str, torch.Tensor]]
+
+
+class SplitError(ValueError):
+    """A prepared split is missing, lacks columns or has no usable example."""
+
+
+@dataclass(frozen=True)
+class TokenizedSplit:
+    """Examples ready for a collator, with counts of what tokenisation cut or dropped."""
+
+    features: list[dict[str, list[int]]]
+    truncated: int
+    dropped: int
 
 
 @dataclass(frozen=True)
@@ -61,13 +85,73 @@ class PaddedCollator:
         }
 
 
+def load_split(path: Path, tokenizer: PreTrainedTokenizerBase, max_length: int) -> TokenizedSplit:
+    """Tokenize a prepared Parquet split, dropping rows with no target token left."""
+    if not path.is_file():
+        raise SplitError(f"{path} not found. Fix: run the prepare stage (`dvc repro prepare`).")
+    table = pq.read_table(path)
+    missing = [column for column in REQUIRED_COLUMNS if column not in table.column_names]
+    if missing:
+        raise SplitError(
+            f"{path} has columns {table.column_names}, missing {missing}. "
+            "Fix: rerun the prepare stage, which writes problem, target and answer."
+        )
+    columns = {column: table.column(column).to_pylist() for column in REQUIRED_COLUMNS}
+    examples = tokenize_examples(
+        tokenizer, columns["problem"], columns["target"], columns["answer"], max_length
+    )
+    # A prompt longer than max_length leaves only masked labels: no loss, only wasted compute.
+    kept = [example for example in examples if set(example.labels) != {IGNORE_INDEX}]
+    if not kept:
+        raise SplitError(
+            f"No example of {path} fits train.max_length = {max_length} tokens with any of its "
+            "target. Fix: raise train.max_length or check the prepared data."
+        )
+    features = [{"input_ids": ex.input_ids, "labels": ex.labels} for ex in kept]
+    truncated = sum(example.truncated for example in kept)
+    return TokenizedSplit(features, truncated, dropped=len(examples) - len(kept))
+
+
 def build_collator(pad_token_id: int, padding_free: bool) -> Collator:
     """The training collator: flattened with position_ids, or right-padded."""
     if padding_free:
         # separator -100 at each example's first label: the previous example's last token
         # must not learn to predict the next example's first token.
-        return DataCollatorWithFlattening(return_position_ids=True, separator_id=IGNORE_INDEX)
+        return DataCollatorWithFlattening(
+            return_position_ids=True, separator_id=IGNORE_INDEX, return_flash_attn_kwargs=True
+        )
     return PaddedCollator(pad_token_id)
+
+
+def segment_attention(
+    module: torch.nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    **kwargs: Any,
+) -> tuple[torch.Tensor, None]:
+    """Causal SDPA over each flattened example on its own; plain SDPA without boundaries.
+
+    Shapes as for every transformers attention function: query (1, heads, tokens, dim) in,
+    (1, tokens, heads, dim) out. Boundaries come from the collator's `cu_seq_lens_q`.
+    """
+    boundaries = kwargs.pop("cu_seq_lens_q", None)
+    if boundaries is None or attention_mask is not None:
+        return sdpa_attention_forward(module, query, key, value, attention_mask, **kwargs)
+    edges = boundaries.tolist()
+    outputs = [
+        sdpa_attention_forward(
+            module, query[:, :, a:b], key[:, :, a:b], value[:, :, a:b], None, **kwargs
+        )[0]
+        for a, b in zip(edges[:-1], edges[1:], strict=True)
+    ]
+    return torch.cat(outputs, dim=1), None
+
+
+def use_segment_attention(model: PreTrainedModel) -> None:
+    """Make `model` attend within each flattened example (call before training)."""
+    model.set_attn_implementation(SEGMENT_ATTENTION)
 
 
 def token_count_mode(padding_free: bool) -> str:
@@ -76,3 +160,6 @@ def token_count_mode(padding_free: bool) -> str:
     # and no pads, and "non_padding" would then drop every token equal to the pad id, which
     # for SmolLM2 is the real end-of-turn token. So flattened batches count all tokens.
     return "all" if padding_free else "non_padding"
+
+
+AttentionInterface.register(SEGMENT_ATTENTION, segment_attention)

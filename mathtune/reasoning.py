@@ -34,7 +34,8 @@ STEP_WORDS = (
     *("verifying", "verify"),
 )
 
-_UNIT_BREAK = re.compile(r"\n+|(?<=[.!?])\s+(?=[A-Z])")
+_UNIT_BREAK = re.compile(r"\n+|</?think>|(?<=[.!?])\s+(?=[A-Z])")
+_LIST_NUMBER = re.compile(r"\d+[.)]")
 _STEP_MARKER = re.compile(
     rf"[\s*#]*(?:(?:step|case)\s*\d+|\d+[.)]\s|[-*•#]\s|\([a-z0-9]\)\s|(?:{'|'.join(STEP_WORDS)})\b)",
     re.IGNORECASE,
@@ -46,9 +47,21 @@ def score_reasoning(text: str) -> float:
     """Step-by-step quality of `text` in [0, 1]; see the module docstring for the rules."""
     if not isinstance(text, str):
         return 0.0
-    units = {unit.strip() for unit in _UNIT_BREAK.split(text) if unit.strip()}
+    units = set(_units(text))
     steps = sum(1 for unit in units if _STEP_MARKER.match(unit))
     equations = sum(1 for unit in units if _EQUATION.search(unit))
     step_score = min(steps / TARGET_STEPS, 1.0)
     equation_score = min(equations / TARGET_EQUATIONS, 1.0)
     return 0.5 * step_score + 0.5 * equation_score
+
+
+def _units(text: str) -> list[str]:
+    """Lines and sentences; a list number split off as a "sentence" ("1.") rejoins its text."""
+    units: list[str] = []
+    for piece in _UNIT_BREAK.split(text):
+        piece = piece.strip()
+        if units and _LIST_NUMBER.fullmatch(units[-1]):
+            units[-1] = f"{units[-1]} {piece}"
+        elif piece:
+            units.append(piece)
+    return units

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 import torch
 from peft import PeftModel
 from transformers import Trainer, TrainerCallback, TrainerState, TrainingArguments, set_seed
@@ -39,14 +38,18 @@ from mathtune.models import (
     resolve_dtype,
 )
 from mathtune.outputs import atomic_path
-from mathtune.packing import build_collator, token_count_mode
+from mathtune.packing import (
+    TokenizedSplit,
+    build_collator,
+    load_split,
+    token_count_mode,
+    use_segment_attention,
+)
 from mathtune.params import Params, TrainParams
-from mathtune.prompts import IGNORE_INDEX, tokenize_examples
 from mathtune.tracking import DisabledRun, TrackingRun
 
 logger = logging.getLogger(__name__)
 
-REQUIRED_COLUMNS = ("problem", "target", "answer")
 # Trainer log keys renamed for W&B; the rest become train/<key> or eval/<key>.
 LOG_KEY_NAMES = {"num_input_tokens_seen": "train/tokens_seen", "train_loss": "train/run_mean_loss"}
 
@@ -68,45 +71,9 @@ class TrainPaths:
 
 
 @dataclass(frozen=True)
-class TokenizedSplit:
-    """Examples ready for a collator, with counts of what tokenisation cut or dropped."""
-
-    features: list[dict[str, list[int]]]
-    truncated: int
-    dropped: int
-
-
-@dataclass(frozen=True)
 class TrainResult:
     metrics: dict[str, float]  # the train stage's DVC metrics
     loss_curve: list[dict[str, float | None]]  # rows of step, train_loss, eval_loss
-
-
-def load_split(path: Path, tokenizer: PreTrainedTokenizerBase, max_length: int) -> TokenizedSplit:
-    """Tokenize a prepared Parquet split, dropping rows with no target token left."""
-    if not path.is_file():
-        raise TrainingError(f"{path} not found. Fix: run the prepare stage (`dvc repro prepare`).")
-    table = pq.read_table(path)
-    missing = [column for column in REQUIRED_COLUMNS if column not in table.column_names]
-    if missing:
-        raise TrainingError(
-            f"{path} has columns {table.column_names}, missing {missing}. "
-            "Fix: rerun the prepare stage, which writes problem, target and answer."
-        )
-    columns = {column: table.column(column).to_pylist() for column in REQUIRED_COLUMNS}
-    examples = tokenize_examples(
-        tokenizer, columns["problem"], columns["target"], columns["answer"], max_length
-    )
-    # A prompt longer than max_length leaves only masked labels: no loss, only wasted compute.
-    kept = [example for example in examples if set(example.labels) != {IGNORE_INDEX}]
-    if not kept:
-        raise TrainingError(
-            f"No example of {path} fits train.max_length = {max_length} tokens with any of its "
-            "target. Fix: raise train.max_length or check the prepared data."
-        )
-    features = [{"input_ids": ex.input_ids, "labels": ex.labels} for ex in kept]
-    truncated = sum(example.truncated for example in kept)
-    return TokenizedSplit(features, truncated, dropped=len(examples) - len(kept))
 
 
 def precision_flags(dtype: torch.dtype) -> dict[str, bool]:
@@ -232,8 +199,9 @@ def train_adapter(
     splits = [load_split(path, tokenizer, params.train.max_length) for path in paths.splits]
     set_seed(params.train.seed)  # the LoRA weights' random initialisation
     model = add_lora_adapter(load_base_model(location), params.train.lora)
-    # Without a cache, transformers reads sequence boundaries from position_ids (packing).
-    model.config.use_cache = False
+    model.config.use_cache = False  # training needs none; with one, packing would be unsafe
+    if params.train.padding_free:
+        use_segment_attention(model)
     fingerprint = compute_fingerprint(params.model, params.train, list(paths.splits))
     resume = prepare_checkpoint_dir(paths.checkpoint_dir, fingerprint)
     metrics_callback = MetricsCallback(tracking or DisabledRun())

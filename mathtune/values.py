@@ -75,7 +75,7 @@ class Value:
     ulp: Fraction | None = None  # unit in the last printed place, for a plain decimal
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=4096)
 def evaluate_expression(text: str) -> Value | None:
     """The Value of a LaTeX expression, or None if it cannot be parsed or is never defined."""
     node = parse_expression(text)

@@ -23,6 +23,7 @@ from pathlib import Path
 from mathtune.checkpoints import discard_checkpoints
 from mathtune.models import ModelLoadError
 from mathtune.outputs import write_json
+from mathtune.packing import SplitError
 from mathtune.params import ParamsError, load_params, params_as_dict
 from mathtune.tracking import start_run
 from mathtune.training import TrainingError, TrainPaths, train_adapter, write_loss_curve
@@ -43,7 +44,7 @@ def main() -> None:
         params = load_params()
         run = start_run(params.wandb, job_type="train", config=params_as_dict(params))
         result = train_adapter(params, paths, tracking=run)
-    except (ParamsError, ModelLoadError, TrainingError) as err:
+    except (ParamsError, ModelLoadError, SplitError, TrainingError) as err:
         sys.exit(f"train failed: {err}")
     write_json(args.metrics, result.metrics)
     write_loss_curve(args.plot, result.loss_curve)

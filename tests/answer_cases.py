@@ -1,4 +1,4 @@
-r"""The answer checker's case table: data only, shared by the tests and the benchmarks.
+r"""The answer checker's case table, shared by the tests and the benchmarks.
 
 Each table maps a group (what the cases exercise, and so the reason to give when a checker
 gets one wrong) to its cases. Labels are what a careful human grader would decide, not what
@@ -322,6 +322,12 @@ EQUIVALENCE_CASES: dict[str, list[tuple[str, str, bool]]] = {
         ("x = 2 + 3 = 5", "5", True),
         (r"\alpha = 30^\circ", r"30^{\circ}", True),
         ("x_1 = 1, x_2 = 2", "1, 2", True),
+        ("x = 2, x = 3", "3, 2", True),
+        ("n=5", "n = 5", True),
+        (r"\theta = \frac{\pi}{4}", r"\frac{\pi}{4}", True),
+        ("k=4", "4", True),
+        ("x = 3, y = 4, z = 5", "x=3, y=4, z=5", True),
+        ("x = 3, y = 5, z = 4", "x=3, y=4, z=5", False),
     ],
     "formulas and equations": [
         (r"a_n = 2^n - 1", r"a_{n}=2^{n}-1", True),
@@ -397,6 +403,8 @@ EQUIVALENCE_CASES: dict[str, list[tuple[str, str, bool]]] = {
         (r"\sin(10^{100})", r"\sin(10^{100})", True),
         ("1e999999", "1", False),
         ("2^{5000}", "2^{5000}", True),
+        ("2^{5000}", r"\sqrt{2}", False),
+        (r"\frac{1}{2^{5000}}", "0", False),
     ],
     "multiple-choice letters": [
         ("B", "B", True),
@@ -430,6 +438,13 @@ EQUIVALENCE_CASES: dict[str, list[tuple[str, str, bool]]] = {
         (r"-\infty", r"\infty", False),
         ("∞", r"\infty", True),
     ],
+    "lists with the same last number (math-verify keeps only that one)": [
+        ("1, 5", "2, 5", False),
+        ("7, 8, 9", "1, 2, 9", False),
+        (r"\{0, 4\}", r"\{1, 4\}", False),
+        ("x=1, y=3", "x=2, y=3", False),
+        ("(0, 3)", "(1, 3)", False),
+    ],
     "near misses": [
         ("12", "21", False),
         ("1.5", "15", False),
@@ -444,6 +459,20 @@ EQUIVALENCE_CASES: dict[str, list[tuple[str, str, bool]]] = {
         ("100", "10", False),
         ("0", "1", False),
         ("0", "0.0", True),
+        ("0.5", "0.05", False),
+        (r"\frac{1}{2}", r"\frac{1}{4}", False),
+        ("2^{10}", "10^{2}", False),
+        (r"\sqrt{2}", r"\sqrt{3}", False),
+        ("1e3", "1e4", False),
+        (r"25\%", r"2.5\%", False),
+        ("x=2", "x=2, y=3", False),
+        ("(1,2)", "(1,2),(3,4)", False),
+        ("[0,1)", "[0,1]", False),
+        ("-2", "2, -2", False),
+        ("3.0001", "3", False),
+        ("2.99", "3", False),
+        ("99", "99.5", False),
+        ("B", "A", False),
     ],
     "empty and garbage": [
         ("", "4", False),
@@ -476,6 +505,23 @@ COMPLETION_CASES: dict[str, list[tuple[str, str, bool]]] = {
         ("The roots are $2$ and $4$.", "3, 2", False),
         ("So the answer is 25%.", "25\\%", True),
         ("Final Answer: (C)", "B", False),
+    ],
+    "bare answers: lists, fractions and currency written without $...$": [
+        ("The solutions are 4, 5 and 3.", "1, 2, 3", False),
+        ("The solutions are 1, 2 and 3.", "3, 1, 2", True),
+        ("The solutions are 1, 2 and 3.", "1, 2", False),
+        ("So she needs 3/4 cup.", "\\frac{3}{4}", True),
+        ("The total cost is \\$1,250.", "1250", True),
+        ("The total cost is $1,250.", "1250", True),
+        ("It costs €12.50 in total.", "12.5", True),
+        ("The answer is 2{,}5 km.", "2.5", True),
+        ("Answer: 0.5", "\\frac{1}{2}", True),
+        ("Answer: 0.4", "\\frac{1}{2}", False),
+    ],
+    "escaped backslashes from JSON": [
+        ("The answer is \\\\boxed{\\\\frac{1}{2}}", "0.5", True),
+        ("The answer is \\\\boxed{\\\\sqrt{8}}", "2\\sqrt{2}", True),
+        ("The answer is \\\\boxed{\\\\frac{1}{3}}", "0.5", False),
     ],
     "garbage never crashes and never matches": [
         ("", "4", False),

@@ -36,7 +36,9 @@ def imported_package_modules(script: Path) -> set[str]:
         check=True,
         cwd=REPO,
     )
-    return {str(Path(path).resolve().relative_to(REPO)) for path in json.loads(result.stdout)}
+    # the last line: libraries may print their own notices on import (wandb does, offline)
+    paths = json.loads(result.stdout.strip().splitlines()[-1])
+    return {str(Path(path).resolve().relative_to(REPO)) for path in paths}
 
 
 @pytest.mark.parametrize("stage", sorted(PIPELINE))

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import copy
+import doctest
+import shutil
 
 import pytest
 import torch
 from transformers import GenerationConfig
 
+import mathtune.generation
 from conftest import model_params
 from mathtune.generation import (
     GenerationError,
@@ -131,16 +134,23 @@ def test_checkpoint_sampling_defaults_neither_change_nor_warn(model, tokenizer, 
     assert "generation flags" not in capfd.readouterr().err
 
 
-def test_base_pass_switches_the_adapter_off(location, tokenizer, tmp_path, model, prompts):
+def test_base_pass_has_the_adapter_off_and_no_checkpoint_defaults(
+    tiny_model_dir, tmp_path, model, tokenizer, prompts
+):
+    model_dir = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model_dir)
+    # Would change the output if it leaked: the random model repeats tokens.
+    GenerationConfig(no_repeat_ngram_size=1, repetition_penalty=5.0).save_pretrained(model_dir)
+    location = locate_model(model_params(source="local", local_dir=str(model_dir)))
     tuned = add_lora_adapter(load_base_model(location), LoraParams(4, 8, 0.0, ["q_proj", "v_proj"]))
     torch.manual_seed(0)
     for name, weight in tuned.named_parameters():
         if "lora_B" in name:
             torch.nn.init.normal_(weight, std=1.0)  # LoRA starts as a no-op; make it count
     tuned.peft_config["default"].base_model_name_or_path = location.description
-    tuned.save_pretrained(tmp_path)
+    tuned.save_pretrained(tmp_path / "adapter")
     evaluate = EvaluateParams(None, MAX_NEW_TOKENS, batch_size=2, backend="transformers")
-    answers = generate_answers(location, tmp_path, PROBLEMS, evaluate, precision="fp32")
+    answers = generate_answers(location, tmp_path / "adapter", PROBLEMS, evaluate, "fp32")
     assert answers["base"] == generate_batched(model, tokenizer, prompts, MAX_NEW_TOKENS, 2)
     assert answers["tuned"] != answers["base"]
 
@@ -159,3 +169,7 @@ def test_vllm_refuses_the_embedded_gguf_model(monkeypatch):
     monkeypatch.setattr("mathtune.generation.find_spec", lambda name: object())
     with pytest.raises(GenerationError, match="model.source to hub or local"):
         check_backend(EvaluateParams(None, 8, 2, "vllm"), model_params(source="embedded"))
+
+
+def test_doctests_pass():
+    assert doctest.testmod(mathtune.generation).failed == 0

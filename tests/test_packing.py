@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import doctest
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import torch
+from test_training import make_rows, write_split
 from transformers import AutoModelForCausalLM, Qwen2Config, Qwen2ForCausalLM
 
 import mathtune.packing
-from mathtune.packing import PaddedCollator, build_collator, token_count_mode
+from mathtune.packing import (
+    SEGMENT_ATTENTION,
+    PaddedCollator,
+    SplitError,
+    build_collator,
+    load_split,
+    token_count_mode,
+)
 from mathtune.prompts import IGNORE_INDEX, end_of_turn_token_id, tokenize_examples
 
 PROBLEMS = ["What is 2 + 3?", "Tom has 7 apples and eats 2. How many are left?", "Compute 9 * 9."]
@@ -47,13 +57,16 @@ def test_doctests_pass():
     assert doctest.testmod(mathtune.packing).failed == 0
 
 
+@pytest.mark.parametrize("attention", ["sdpa", SEGMENT_ATTENTION])
 @pytest.mark.parametrize("architecture", ["tiny_llama", "tiny_qwen2"])
-def test_flattened_batch_matches_per_sequence_runs(architecture, features, request):
+def test_flattened_batch_matches_per_sequence_runs(architecture, attention, features, request):
     model = request.getfixturevalue(architecture).eval()
-    model.config.use_cache = False  # with a cache, position_ids would not split the sequences
+    model.set_attn_implementation(attention)
+    model.config.use_cache = False  # with a cache, sdpa would not split at position resets
     batch = build_collator(pad_token_id=0, padding_free=True)(features)
     with torch.no_grad():
         packed = model(**batch)
+        model.set_attn_implementation("sdpa")
         singles = [model(**_as_batch(feature)) for feature in features]
     starts = torch.cumsum(torch.tensor([0] + [len(f["input_ids"]) for f in features]), 0)
     for index, single in enumerate(singles):
@@ -63,6 +76,18 @@ def test_flattened_batch_matches_per_sequence_runs(architecture, features, reque
     counts = [sum(label != IGNORE_INDEX for label in f["labels"][1:]) for f in features]
     expected = sum(s.loss * n for s, n in zip(singles, counts, strict=True)) / sum(counts)
     torch.testing.assert_close(packed.loss, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_segment_attention_gets_gradients_like_per_sequence_runs(tiny_llama, features):
+    tiny_llama.config.use_cache = False
+    weight = tiny_llama.model.layers[0].self_attn.q_proj.weight
+    gradients = []
+    for attention, collate in ((SEGMENT_ATTENTION, True), ("sdpa", False)):
+        tiny_llama.set_attn_implementation(attention)
+        tiny_llama.zero_grad()
+        tiny_llama(**build_collator(pad_token_id=0, padding_free=collate)(features)).loss.backward()
+        gradients.append(weight.grad.clone())
+    torch.testing.assert_close(gradients[0], gradients[1], atol=1e-6, rtol=1e-4)
 
 
 def test_padded_batch_gives_the_flattened_loss(tiny_llama, features):
@@ -102,6 +127,30 @@ def test_padded_collator_pads_on_the_right_and_masks_pads_by_position():
 )
 def test_token_count_mode_counts_only_real_tokens(padding_free, mode):
     assert token_count_mode(padding_free) == mode
+
+
+def test_load_split_counts_truncated_and_dropped_examples(embedded_tokenizer, tmp_path):
+    rows = make_rows(3)
+    rows[1]["target"] = "step " * 200  # cut at max_length: kept, counted as truncated
+    rows[2]["problem"] = "long " * 200  # prompt alone fills max_length: no target token left
+    split = load_split(write_split(tmp_path / "t.parquet", rows), embedded_tokenizer, 100)
+    assert (len(split.features), split.truncated, split.dropped) == (2, 1, 1)
+    assert all(len(feature["input_ids"]) <= 100 for feature in split.features)
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (pa.table({"problem": ["1+1"], "answer": ["2"]}), "missing \\['target'\\]"),
+        (None, "Fix: run the prepare stage"),  # no file at all
+    ],
+)
+def test_load_split_names_the_problem_and_the_fix(embedded_tokenizer, tmp_path, table, message):
+    path = tmp_path / "split.parquet"
+    if table is not None:
+        pq.write_table(table, path)
+    with pytest.raises(SplitError, match=message):
+        load_split(path, embedded_tokenizer, 128)
 
 
 def _as_batch(feature: dict[str, list[int]]) -> dict[str, torch.Tensor]:

@@ -19,12 +19,12 @@ from transformers import TrainerCallback
 from conftest import model_params
 from mathtune.checkpoints import FINGERPRINT_FILE, compute_fingerprint, prepare_checkpoint_dir
 from mathtune.models import load_adapter, load_base_model, load_tokenizer, locate_model
+from mathtune.packing import load_split
 from mathtune.params import Params, load_params, params_as_dict
 from mathtune.training import (
     TrainingError,
     TrainPaths,
     check_gpu_options,
-    load_split,
     precision_flags,
     train_adapter,
 )
@@ -243,28 +243,15 @@ def test_padded_and_padding_free_runs_count_real_tokens_and_agree(tiny_model_dir
     assert results[True]["eval/loss"] == pytest.approx(results[False]["eval/loss"], abs=1e-4)
 
 
-def test_load_split_counts_truncated_and_dropped_examples(embedded_tokenizer, tmp_path):
-    rows = make_rows(3)
-    rows[1]["target"] = "step " * 200  # cut at max_length: kept, counted as truncated
-    rows[2]["problem"] = "long " * 200  # prompt alone fills max_length: no target token left
-    split = load_split(write_split(tmp_path / "t.parquet", rows), embedded_tokenizer, 100)
-    assert (len(split.features), split.truncated, split.dropped) == (2, 1, 1)
-    assert all(len(feature["input_ids"]) <= 100 for feature in split.features)
-
-
-@pytest.mark.parametrize(
-    ("table", "message"),
-    [
-        (pa.table({"problem": ["1+1"], "answer": ["2"]}), "missing \\['target'\\]"),
-        (None, "Fix: run the prepare stage"),  # no file at all
-    ],
-)
-def test_load_split_names_the_problem_and_the_fix(embedded_tokenizer, tmp_path, table, message):
-    path = tmp_path / "split.parquet"
-    if table is not None:
-        pq.write_table(table, path)
-    with pytest.raises(TrainingError, match=message):
-        load_split(path, embedded_tokenizer, 128)
+def test_gradient_checkpointing_trains_to_the_same_adapter(tiny_model_dir, splits, tmp_path):
+    runs = {}
+    for checkpointing in (False, True):
+        params = tiny_params(tiny_model_dir, max_steps=2, gradient_checkpointing=checkpointing)
+        runs[checkpointing] = output_paths(splits, tmp_path / str(checkpointing))
+        train_adapter(params, runs[checkpointing])
+    plain = adapter_tensors(runs[False])
+    for name, tensor in adapter_tensors(runs[True]).items():
+        torch.testing.assert_close(tensor, plain[name], atol=1e-6, rtol=1e-5)
 
 
 def test_liger_kernel_without_package_or_gpu_names_the_fix(tiny_model_dir):
@@ -329,6 +316,7 @@ def test_fingerprint_changes_with_params_and_data(tiny_model_dir, splits, tmp_pa
     other_data = write_split(tmp_path / splits.train.name, make_rows(3))
     assert compute_fingerprint(params.model, params.train, [other_data]) != base
     assert compute_fingerprint(params.model, params.train, files) == base
+    assert set(base) == {"params", "data", "code"}
 
 
 def _split_lengths(model_dir: Path, path: Path) -> list[int]:
