@@ -4,7 +4,7 @@ Loads SmolLM2-135M-Instruct (model.source embedded) once, as the evaluate stage 
 generates chat prompts of synthetic problems with `generate_batched`: a few prompts one at
 a time, then a full batch. Only tokens a model really generated count (stop token
 included, padding after a stop excluded). Target: batched >= 8x the batch-1 throughput.
-Takes about two minutes on 2 CPU cores.
+Takes about a minute and a half on 2 idle CPU cores (other processes slow it many-fold).
 
     .venv/bin/python benchmarks/bench_generation.py
     .venv/bin/python benchmarks/bench_generation.py --precision fp32 --batch-size 16

@@ -9,6 +9,7 @@ call the same methods either way.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any, Protocol
 
 import wandb
@@ -74,6 +75,8 @@ def start_run(params: WandbParams, job_type: str, config: dict[str, Any]) -> Tra
         job_type=job_type,
         config=config,
         mode=params.mode,
+        # Explicit: wandb otherwise keeps the first run's directory for the whole process.
+        dir=Path.cwd(),
     )
     logger.info("W&B %s run %s in %s", params.mode, run.id, run.dir)
     return WandbRun(run)
