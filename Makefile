@@ -5,9 +5,13 @@ INSTALLED := $(VENV)/.installed
 # Stage commands in dvc.yaml call `python`: put the venv's first on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup repro test lint bench clean
+.PHONY: setup setup-gpu repro test lint bench clean
 
 setup: $(INSTALLED)
+
+# Optional, Linux + NVIDIA GPU only: liger-kernel and vLLM (see requirements-gpu.txt).
+setup-gpu: setup
+	$(PYTHON) -m pip install --quiet -r requirements-gpu.txt
 
 $(INSTALLED): requirements.txt pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)

@@ -55,6 +55,13 @@ def write_openr1_file(path: Path, rows: int) -> None:
             writer.write_table(pa.Table.from_pylist(group, schema=OPENR1_SCHEMA))
 
 
+def decoded_mb(path: Path) -> float:
+    """Size of the file's data after decompression, from the Parquet footer."""
+    metadata = pq.ParquetFile(path).metadata
+    groups = (metadata.row_group(index) for index in range(metadata.num_row_groups))
+    return sum(group.total_byte_size for group in groups) / 2**20
+
+
 def run_child(command: list[str], workdir: Path, name: str) -> tuple[float, float]:
     """Run `command`; return its (seconds, peak RSS in MB), stopping the benchmark if it fails.
 
@@ -96,6 +103,7 @@ def main() -> None:
         print(f"create_file_peak_rss_mb: {peak_mb:.0f}")
         print(f"file_rows: {args.rows}")
         print(f"file_mb: {data.stat().st_size / 2**20:.0f}")
+        print(f"file_decoded_mb: {decoded_mb(data):.0f} (OpenR1 default: about 5 GB)")
         print(f"file_row_groups: {pq.ParquetFile(data).num_row_groups}")
         stage = [sys.executable, str(ROOT / "stages" / "prepare.py"), "--out-dir", "out"]
         for target in args.targets:

@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from mathtune.equivalence import check_answer
 from mathtune.generation import MODEL_NAMES, Generation
 from mathtune.outputs import atomic_path
 from mathtune.rewards import accuracy_reward, format_reward, reasoning_reward
+from mathtune.schema import read_prepared_columns
 
 VALIDATION_COLUMNS = ("uuid", "problem", "answer", "problem_type")
 PLOT_COLUMNS = ("model", "accuracy", "format_rate", "reasoning_quality")
@@ -51,10 +51,6 @@ PREDICTIONS_SCHEMA = pa.schema(
         ("truncated", pa.bool_()),
     ]
 )
-
-
-class EvaluationError(RuntimeError):
-    """The evaluation inputs are unusable; the message says the fix."""
 
 
 @dataclass(frozen=True)
@@ -110,23 +106,8 @@ class EvaluationResult:
 
 def read_validation(path: Path, max_samples: int | None) -> ValidationSet:
     """The first `max_samples` rows of the prepared validation split (all when None)."""
-    if not path.is_file():
-        raise EvaluationError(
-            f"{path} not found. Fix: run the prepare stage (`dvc repro prepare`)."
-        )
-    table = pq.read_table(path)
-    missing = [column for column in VALIDATION_COLUMNS if column not in table.column_names]
-    if missing:
-        raise EvaluationError(
-            f"{path} has columns {table.column_names}, missing {missing}. "
-            "Fix: rerun the prepare stage (`dvc repro prepare`)."
-        )
-    if table.num_rows == 0:
-        raise EvaluationError(f"{path} has no rows. Fix: check the prepare params and rerun it.")
-    if max_samples is not None:
-        table = table.slice(0, max_samples)
-    columns = {column: table.column(column).to_pylist() for column in VALIDATION_COLUMNS}
-    return ValidationSet(**columns)
+    columns = read_prepared_columns(path, VALIDATION_COLUMNS)
+    return ValidationSet(**{name: values[:max_samples] for name, values in columns.items()})
 
 
 def score_generations(

@@ -12,7 +12,6 @@ Two backends, chosen by `evaluate.backend`: `transformers` (CPU or GPU, the defa
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 from mathtune.models import (
     ModelLocation,
+    check_adapter,
     load_adapter,
     load_base_model,
     load_tokenizer,
@@ -38,7 +38,6 @@ from mathtune.prompts import end_of_turn_token_id, format_prompt
 logger = logging.getLogger(__name__)
 
 MODEL_NAMES = ("base", "tuned")
-VLLM_INSTALL = "pip install vllm"
 VLLM_DTYPES = {"auto": "auto", "bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
 # vLLM preallocates LoRA buffers for one of these ranks; the adapter's r must fit.
 VLLM_LORA_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)
@@ -64,8 +63,8 @@ def check_backend(evaluate: EvaluateParams, model: ModelParams) -> None:
     if find_spec("vllm") is None:
         raise GenerationError(
             "params.yaml: evaluate.backend = 'vllm' but the vllm package is not installed. "
-            f"Fix: `{VLLM_INSTALL}` on a Linux machine with an NVIDIA GPU (vLLM needs one), "
-            "or set evaluate.backend: transformers."
+            "Fix: `make setup-gpu` (requirements-gpu.txt) on a Linux machine with an NVIDIA GPU "
+            "(vLLM needs one), or set evaluate.backend: transformers."
         )
     if model.source == "embedded":
         raise GenerationError(
@@ -183,8 +182,10 @@ def generate_answers(
     precision: str,
 ) -> dict[str, list[Generation]]:
     """Each problem answered by the base model and by base + adapter, keyed by MODEL_NAMES."""
+    adapter_config = check_adapter(adapter_dir, location)  # before any model loads
     if evaluate.backend == "vllm":
-        return _generate_with_vllm(location, adapter_dir, problems, evaluate, precision)
+        lora_rank = vllm_lora_rank(adapter_dir, adapter_config["r"])
+        return _generate_with_vllm(location, adapter_dir, lora_rank, problems, evaluate, precision)
     tokenizer = load_tokenizer(location)
     # One load, two passes: the adapter is attached (and checked against its base) before
     # any generation, and switched off for the base pass.
@@ -201,6 +202,7 @@ def generate_answers(
 def _generate_with_vllm(
     location: ModelLocation,
     adapter_dir: Path,
+    lora_rank: int,
     problems: list[str],
     evaluate: EvaluateParams,
     precision: str,
@@ -220,7 +222,7 @@ def _generate_with_vllm(
         trust_remote_code=location.trust_remote_code,
         dtype=VLLM_DTYPES[precision],
         enable_lora=True,
-        max_lora_rank=_vllm_lora_rank(adapter_dir),
+        max_lora_rank=lora_rank,
         generation_config="vllm",  # ignore checkpoint sampling defaults, as greedy_config does
         seed=0,
     )
@@ -236,13 +238,8 @@ def _generate_with_vllm(
     return {"base": _read_vllm_outputs(base), "tuned": _read_vllm_outputs(tuned)}
 
 
-def _vllm_lora_rank(adapter_dir: Path) -> int:
-    config_file = adapter_dir / "adapter_config.json"
-    if not config_file.is_file():
-        raise GenerationError(
-            f"{config_file} not found. Fix: run the train stage first (`dvc repro train`)."
-        )
-    rank = json.loads(config_file.read_text())["r"]
+def vllm_lora_rank(adapter_dir: Path, rank: int) -> int:
+    """The smallest of vLLM's preallocated LoRA ranks that holds an adapter of rank `rank`."""
     fitting = [allowed for allowed in VLLM_LORA_RANKS if allowed >= rank]
     if not fitting:
         raise GenerationError(

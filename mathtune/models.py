@@ -146,21 +146,28 @@ def add_lora_adapter(model: PreTrainedModel, lora: LoraParams) -> PeftModel:
     return get_peft_model(model, config)
 
 
-def load_adapter(model: PreTrainedModel, adapter_dir: Path, location: ModelLocation) -> PeftModel:
-    """Attach a trained adapter, checking it was trained on this base model."""
+def check_adapter(adapter_dir: Path, location: ModelLocation) -> dict:
+    """The adapter's config, once the folder is complete and its base is `location`."""
     config_file = adapter_dir / "adapter_config.json"
     if not (adapter_dir / "adapter_model.safetensors").is_file() or not config_file.is_file():
         raise ModelLoadError(
             f"{adapter_dir} holds no adapter_model.safetensors + adapter_config.json. "
             "Fix: run the train stage first (`dvc repro train`)."
         )
-    trained_on = json.loads(config_file.read_text()).get("base_model_name_or_path")
+    config = json.loads(config_file.read_text())
+    trained_on = config.get("base_model_name_or_path")
     if trained_on != location.description:
         raise ModelLoadError(
             f"The adapter in {adapter_dir} was trained on {trained_on!r}, but the model params "
             f"now select {location.description!r}. Fix: rerun training (`dvc repro`) or set the "
             "model params back."
         )
+    return config
+
+
+def load_adapter(model: PreTrainedModel, adapter_dir: Path, location: ModelLocation) -> PeftModel:
+    """Attach a trained adapter, checking it was trained on this base model."""
+    check_adapter(adapter_dir, location)
     try:
         return PeftModel.from_pretrained(model, adapter_dir)
     except RuntimeError as err:

@@ -29,22 +29,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 import torch
 from transformers import AttentionInterface, DataCollatorWithFlattening, PreTrainedModel
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 from mathtune.prompts import IGNORE_INDEX, tokenize_examples
+from mathtune.schema import SplitError, read_prepared_columns
 
-REQUIRED_COLUMNS = ("problem", "target", "answer")
+TRAINING_COLUMNS = ("problem", "target", "answer")
 SEGMENT_ATTENTION = "sdpa_segments"  # the name models know segment_attention by
 Features = list[dict[str, Any]]
 Collator = Callable[[Features], dict[str, torch.Tensor]]
-
-
-class SplitError(ValueError):
-    """A prepared split is missing, lacks columns or has no usable example."""
 
 
 @dataclass(frozen=True)
@@ -87,16 +83,7 @@ class PaddedCollator:
 
 def load_split(path: Path, tokenizer: PreTrainedTokenizerBase, max_length: int) -> TokenizedSplit:
     """Tokenize a prepared Parquet split, dropping rows with no target token left."""
-    if not path.is_file():
-        raise SplitError(f"{path} not found. Fix: run the prepare stage (`dvc repro prepare`).")
-    table = pq.read_table(path)
-    missing = [column for column in REQUIRED_COLUMNS if column not in table.column_names]
-    if missing:
-        raise SplitError(
-            f"{path} has columns {table.column_names}, missing {missing}. "
-            "Fix: rerun the prepare stage, which writes problem, target and answer."
-        )
-    columns = {column: table.column(column).to_pylist() for column in REQUIRED_COLUMNS}
+    columns = read_prepared_columns(path, TRAINING_COLUMNS)
     examples = tokenize_examples(
         tokenizer, columns["problem"], columns["target"], columns["answer"], max_length
     )

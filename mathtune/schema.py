@@ -18,13 +18,17 @@ One raw row (traces shortened), as `datasets` and Parquet readers return it:
 
 A prepared row keeps the problem, the answer, the training `target` text (the written
 solution or the first correct, complete trace) and the metadata, in PREPARED_SCHEMA order.
+The train and evaluate stages read prepared splits through `read_prepared_columns`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Literal
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 Target = Literal["solution", "trace"]
 
@@ -77,3 +81,24 @@ def needed_columns(target: Target) -> list[str]:
     if target == "trace":
         columns += TRACE_COLUMNS
     return columns
+
+
+class SplitError(ValueError):
+    """A prepared split is missing, lacks columns or has no rows; the message says the fix."""
+
+
+def read_prepared_columns(path: Path, columns: Sequence[str]) -> dict[str, list]:
+    """`columns` of a prepared Parquet split as Python lists in file order; nothing else is read."""
+    if not path.is_file():
+        raise SplitError(f"{path} not found. Fix: run the prepare stage (`dvc repro prepare`).")
+    present = pq.read_schema(path).names
+    missing = [column for column in columns if column not in present]
+    if missing:
+        raise SplitError(
+            f"{path} has columns {present}, missing {missing}. "
+            "Fix: rerun the prepare stage (`dvc repro prepare`)."
+        )
+    table = pq.read_table(path, columns=list(columns))
+    if table.num_rows == 0:
+        raise SplitError(f"{path} has no rows. Fix: check the prepare params and rerun it.")
+    return {column: table.column(column).to_pylist() for column in columns}

@@ -93,7 +93,8 @@ def check_gpu_options(train: TrainParams) -> None:
     if importlib.util.find_spec("liger_kernel") is None:
         raise TrainingError(
             "train.liger_kernel = true but liger-kernel is not installed. "
-            "Fix: `pip install liger-kernel` (GPU machines) or set train.liger_kernel: false."
+            "Fix: `make setup-gpu` (requirements-gpu.txt, GPU machines) or set "
+            "train.liger_kernel: false."
         )
     if not torch.cuda.is_available():
         raise TrainingError(

@@ -22,7 +22,6 @@ from pathlib import Path
 
 from mathtune.evaluation import (
     PREDICTIONS_SCHEMA,
-    EvaluationError,
     evaluate_generations,
     predictions_table,
     read_validation,
@@ -32,6 +31,7 @@ from mathtune.generation import GenerationError, check_backend, generate_answers
 from mathtune.models import ModelLoadError, locate_model
 from mathtune.outputs import write_json, write_parquet
 from mathtune.params import ParamsError, load_params, params_as_dict
+from mathtune.schema import SplitError
 from mathtune.tracking import start_run
 
 
@@ -53,7 +53,7 @@ def main() -> None:
         generations = generate_answers(
             location, args.adapter_dir, validation.problem, params.evaluate, params.model.precision
         )
-    except (ParamsError, GenerationError, EvaluationError, ModelLoadError) as err:
+    except (ParamsError, GenerationError, SplitError, ModelLoadError) as err:
         sys.exit(f"evaluate failed: {err}")
     result = evaluate_generations(validation, generations)
     write_json(args.metrics, result.metrics)

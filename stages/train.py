@@ -23,8 +23,8 @@ from pathlib import Path
 from mathtune.checkpoints import discard_checkpoints
 from mathtune.models import ModelLoadError
 from mathtune.outputs import write_json
-from mathtune.packing import SplitError
 from mathtune.params import ParamsError, load_params, params_as_dict
+from mathtune.schema import SplitError
 from mathtune.tracking import start_run
 from mathtune.training import TrainingError, TrainPaths, train_adapter, write_loss_curve
 

@@ -121,7 +121,7 @@ def test_same_params_give_identical_outputs(first_run, tmp_path, inputs, tiny_mo
 def test_vllm_backend_without_vllm_fails_before_loading_a_model(tmp_path, inputs, tiny_model_dir):
     result = run_stage(tmp_path, inputs, tiny_model_dir, backend="vllm")
     assert result.returncode != 0
-    assert "`pip install vllm`" in result.stderr and "GPU" in result.stderr
+    assert "`make setup-gpu`" in result.stderr and "GPU" in result.stderr
     assert "Loading weights" not in result.stderr
     assert not (tmp_path / ARGUMENTS["--metrics"]).exists()
 

@@ -12,7 +12,6 @@ import pytest
 import mathtune.evaluation
 from mathtune.evaluation import (
     PREDICTIONS_SCHEMA,
-    EvaluationError,
     Prediction,
     ValidationSet,
     build_metrics,
@@ -26,6 +25,7 @@ from mathtune.evaluation import (
 )
 from mathtune.generation import Generation
 from mathtune.rewards import reasoning_reward
+from mathtune.schema import SplitError
 
 VALIDATION = ValidationSet(
     uuid=["u1", "u2", "u3", "u4"],
@@ -170,12 +170,12 @@ def test_read_validation_keeps_the_first_rows_in_file_order(tmp_path):
 )
 def test_unusable_validation_file_names_the_fix(tmp_path, rows, columns, message):
     path = write_validation(tmp_path / "validation.parquet", rows, columns)
-    with pytest.raises(EvaluationError, match=message):
+    with pytest.raises(SplitError, match=message):
         read_validation(path, max_samples=None)
 
 
 def test_missing_validation_file_names_the_stage_to_run(tmp_path):
-    with pytest.raises(EvaluationError, match="dvc repro prepare"):
+    with pytest.raises(SplitError, match="dvc repro prepare"):
         read_validation(tmp_path / "nothing.parquet", max_samples=None)
 
 

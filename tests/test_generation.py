@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import doctest
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -20,8 +21,15 @@ from mathtune.generation import (
     generate_batched,
     prepare_for_generation,
     stop_token_ids,
+    vllm_lora_rank,
 )
-from mathtune.models import add_lora_adapter, load_base_model, load_tokenizer, locate_model
+from mathtune.models import (
+    ModelLoadError,
+    add_lora_adapter,
+    load_base_model,
+    load_tokenizer,
+    locate_model,
+)
 from mathtune.params import EvaluateParams, LoraParams
 from mathtune.prompts import format_prompt
 
@@ -161,7 +169,7 @@ def test_transformers_backend_needs_nothing_more():
 
 def test_missing_vllm_names_the_install_and_the_gpu(monkeypatch):
     monkeypatch.setattr("mathtune.generation.find_spec", lambda name: None)
-    with pytest.raises(GenerationError, match=r"`pip install vllm`.*NVIDIA GPU"):
+    with pytest.raises(GenerationError, match=r"`make setup-gpu`.*NVIDIA GPU"):
         check_backend(EvaluateParams(None, 8, 2, "vllm"), model_params(source="hub"))
 
 
@@ -169,6 +177,27 @@ def test_vllm_refuses_the_embedded_gguf_model(monkeypatch):
     monkeypatch.setattr("mathtune.generation.find_spec", lambda name: object())
     with pytest.raises(GenerationError, match="model.source to hub or local"):
         check_backend(EvaluateParams(None, 8, 2, "vllm"), model_params(source="embedded"))
+
+
+def test_vllm_backend_checks_the_adapter_base_before_importing_vllm(tiny_model_dir, tmp_path):
+    location = locate_model(model_params(source="local", local_dir=str(tiny_model_dir)))
+    adapter = add_lora_adapter(load_base_model(location), LoraParams(4, 8, 0.0, ["q_proj"]))
+    adapter.peft_config["default"].base_model_name_or_path = "hub:Qwen/Qwen2.5-0.5B@abc"
+    adapter.save_pretrained(tmp_path / "adapter")
+    evaluate = EvaluateParams(None, MAX_NEW_TOKENS, batch_size=2, backend="vllm")
+    # vllm is not installed here: reaching its import would raise ImportError instead.
+    with pytest.raises(ModelLoadError, match="was trained on 'hub:Qwen"):
+        generate_answers(location, tmp_path / "adapter", PROBLEMS, evaluate, "fp32")
+
+
+@pytest.mark.parametrize(("rank", "vllm_rank"), [(1, 8), (16, 16), (17, 32), (512, 512)])
+def testvllm_lora_rank_is_the_smallest_preallocated_rank_that_fits(rank, vllm_rank):
+    assert vllm_lora_rank(Path("models/adapter"), rank) == vllm_rank
+
+
+def test_adapter_rank_above_vllm_limit_names_the_fix():
+    with pytest.raises(GenerationError, match="smaller train.lora.r"):
+        vllm_lora_rank(Path("models/adapter"), 1024)
 
 
 def test_doctests_pass():

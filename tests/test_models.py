@@ -72,8 +72,21 @@ def test_explicit_precision_maps_to_its_dtype(precision, dtype):
     assert resolve_dtype(precision) == dtype
 
 
-def test_auto_precision_is_a_floating_dtype():
-    assert resolve_dtype("auto") in {torch.float32, torch.bfloat16, torch.float16}
+@pytest.mark.parametrize(
+    ("cuda", "cuda_bf16", "cpu_bf16", "expected"),
+    [
+        (True, True, False, torch.bfloat16),  # Ampere and newer
+        (True, False, False, torch.float16),  # older GPUs: fp16 autocast
+        (False, False, True, torch.bfloat16),  # CPU with AVX512-BF16 or AMX
+        (False, False, False, torch.float32),  # CPU bf16 would be emulated: slower
+    ],
+)
+def test_auto_precision_follows_the_hardware(monkeypatch, cuda, cuda_bf16, cpu_bf16, expected):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: cuda_bf16)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: cpu_bf16)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: cpu_bf16)
+    assert resolve_dtype("auto") == expected
 
 
 def test_adapter_round_trip_and_base_model_mismatch(tiny_model_dir, tmp_path):

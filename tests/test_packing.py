@@ -15,12 +15,12 @@ import mathtune.packing
 from mathtune.packing import (
     SEGMENT_ATTENTION,
     PaddedCollator,
-    SplitError,
     build_collator,
     load_split,
     token_count_mode,
 )
 from mathtune.prompts import IGNORE_INDEX, end_of_turn_token_id, tokenize_examples
+from mathtune.schema import SplitError
 
 PROBLEMS = ["What is 2 + 3?", "Tom has 7 apples and eats 2. How many are left?", "Compute 9 * 9."]
 TARGETS = ["$2 + 3 = 5$.", "He has $7 - 2 = 5$ apples left.", "$9 \\cdot 9 = 81$, so 81."]

@@ -1,9 +1,17 @@
 import doctest
 
 import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
 
 import mathtune.schema
-from mathtune.schema import OPENR1_SCHEMA, PREPARED_SCHEMA, needed_columns
+from mathtune.schema import (
+    OPENR1_SCHEMA,
+    PREPARED_SCHEMA,
+    SplitError,
+    needed_columns,
+    read_prepared_columns,
+)
 
 
 def test_doctests_pass():
@@ -36,3 +44,19 @@ def test_needed_columns_reads_traces_only_for_the_trace_target():
         "generations", "correctness_math_verify", "is_reasoning_complete",
     }  # fmt: skip
     assert set(trace) <= set(OPENR1_SCHEMA.names)
+
+
+def test_read_prepared_columns_returns_the_asked_columns_in_file_order(tmp_path):
+    path = tmp_path / "split.parquet"
+    pq.write_table(pa.table({"uuid": ["b", "a"], "problem": ["p1", "p2"], "extra": [1, 2]}), path)
+    assert read_prepared_columns(path, ["problem", "uuid"]) == {
+        "problem": ["p1", "p2"],
+        "uuid": ["b", "a"],
+    }
+
+
+def test_read_prepared_columns_names_the_missing_column_and_the_fix(tmp_path):
+    path = tmp_path / "split.parquet"
+    pq.write_table(pa.table({"uuid": ["a"]}), path)
+    with pytest.raises(SplitError, match=r"missing \['problem'\]. Fix: rerun the prepare stage"):
+        read_prepared_columns(path, ["uuid", "problem"])
