@@ -236,6 +236,9 @@ def save_adapter(
         config_file = temporary / "adapter_config.json"
         config = json.loads(config_file.read_text())
         config["base_model_name_or_path"] = location.description
+        # peft keeps target_modules as a set: its order follows the per-process string hash
+        # seed, which would give the same adapter a new DVC hash on every run.
+        config["target_modules"] = sorted(config["target_modules"])
         config_file.write_text(json.dumps(config, indent=2, sort_keys=True))
     logger.info("Saved the adapter for %s to %s", location.description, adapter_dir)
 

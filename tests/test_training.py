@@ -181,6 +181,8 @@ def test_adapter_names_its_base_model_and_loads_onto_it(reference, tiny_model_di
     location = locate_model(params.model)
     config = json.loads((paths.adapter_dir / "adapter_config.json").read_text())
     assert config["base_model_name_or_path"] == f"local:{tiny_model_dir}"
+    # Sorted, not in set order (which changes between processes): stable bytes for DVC.
+    assert config["target_modules"] == sorted(params.train.lora.target_modules)
     assert (paths.adapter_dir / "tokenizer_config.json").is_file()
     load_adapter(load_base_model(location), paths.adapter_dir, location)
 
