@@ -22,12 +22,26 @@ from pathlib import Path
 
 import torch
 
+from mathtune.models import resolve_dtype
+
 BENCHMARKS = Path(__file__).resolve().parent
 SCRIPTS = ["bench_training.py", "bench_generation.py", "bench_prepare.py"]
 
 
+def cpu_name() -> str:
+    """The CPU model as Linux reports it, else what platform knows."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
 def main() -> None:
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores")
+    print(f"machine: {cpu_name()}, {platform.machine()}, {os.cpu_count()} cores")
+    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "none"
+    print(f"gpu: {gpu}; model.precision auto here = {resolve_dtype('auto')}")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     for script in SCRIPTS:
         print(f"\n=== {script}", flush=True)

@@ -1,8 +1,9 @@
 """LoRA fine-tuning with the Hugging Face Trainer: data, arguments, callbacks and the run.
 
-`train_adapter` is the whole train stage minus file writing: it validates options before
-loading anything heavy, tokenizes the splits, trains with padding-free batches, resumes
-from a matching checkpoint after a killed run, and saves the adapter atomically:
+`check_training` validates params in seconds, before anything heavy loads; `train_adapter`
+is then the rest of the train stage minus file writing: it tokenizes the splits, trains
+with padding-free batches, resumes from a matching checkpoint after a killed run, and saves
+the adapter atomically:
 
     models/adapter/  adapter_model.safetensors, adapter_config.json, tokenizer files
 
@@ -184,16 +185,29 @@ class MetricsCallback(TrainerCallback):
         self._mark = time.perf_counter()
 
 
+def check_training(params: Params) -> ModelLocation:
+    """The model to train, once every check that needs no weights or data has passed.
+
+    It takes seconds, so the train stage runs it before it starts a W&B run or loads anything.
+    """
+    location = locate_model(params.model)
+    check_target_modules(location, params.train.lora.target_modules)
+    check_gpu_options(params.train)
+    precision_flags(resolve_dtype(params.model.precision))
+    return location
+
+
 def train_adapter(
     params: Params,
+    location: ModelLocation,
     paths: TrainPaths,
     tracking: TrackingRun | None = None,
     extra_callbacks: list[TrainerCallback] | None = None,
 ) -> TrainResult:
-    """Train a LoRA adapter into `paths.adapter_dir`, resuming a matching checkpoint."""
-    location = locate_model(params.model)
-    check_target_modules(location, params.train.lora.target_modules)
-    check_gpu_options(params.train)
+    """Train a LoRA adapter on `location` (from check_training) into `paths.adapter_dir`.
+
+    A checkpoint of a killed run with the same params, data and code is resumed.
+    """
     dtype = resolve_dtype(params.model.precision)
     arguments = build_training_arguments(params.train, dtype, paths.checkpoint_dir)
     tokenizer = load_tokenizer(location)

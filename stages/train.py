@@ -26,7 +26,13 @@ from mathtune.outputs import write_json
 from mathtune.params import ParamsError, load_params, params_as_dict
 from mathtune.schema import SplitError
 from mathtune.tracking import start_run
-from mathtune.training import TrainingError, TrainPaths, train_adapter, write_loss_curve
+from mathtune.training import (
+    TrainingError,
+    TrainPaths,
+    check_training,
+    train_adapter,
+    write_loss_curve,
+)
 
 
 def main() -> None:
@@ -42,8 +48,9 @@ def main() -> None:
     paths = TrainPaths(args.train, args.validation, args.adapter_dir, args.checkpoint_dir)
     try:
         params = load_params()
+        location = check_training(params)
         run = start_run(params.wandb, job_type="train", config=params_as_dict(params))
-        result = train_adapter(params, paths, tracking=run)
+        result = train_adapter(params, location, paths, tracking=run)
     except (ParamsError, ModelLoadError, SplitError, TrainingError) as err:
         sys.exit(f"train failed: {err}")
     write_json(args.metrics, result.metrics)

@@ -67,11 +67,16 @@ def test_stage_stops_on_unknown_lora_target_before_loading_anything(
 ):
     params = tiny_params(tiny_model_dir)
     lora = dataclasses.replace(params.train.lora, target_modules=["query_key_value"])
-    params = dataclasses.replace(params, train=dataclasses.replace(params.train, lora=lora))
+    params = dataclasses.replace(
+        params,
+        train=dataclasses.replace(params.train, lora=lora),
+        wandb=dataclasses.replace(params.wandb, mode="offline"),
+    )
     with pytest.raises(SystemExit, match="train.lora.target_modules.*query_key_value"):
         run_stage(tmp_path, params, monkeypatch)
     assert not [output for output in OUTPUTS if (tmp_path / output).exists()]
     assert not (tmp_path / "checkpoints").exists()
+    assert not (tmp_path / "wandb").exists()  # no W&B run for params that never trained
 
 
 @pytest.mark.slow

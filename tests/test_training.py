@@ -25,6 +25,7 @@ from mathtune.training import (
     TrainingError,
     TrainPaths,
     check_gpu_options,
+    check_training,
     precision_flags,
     train_adapter,
 )
@@ -39,14 +40,15 @@ import os, sys
 from pathlib import Path
 from transformers import TrainerCallback
 from mathtune.params import load_params
-from mathtune.training import TrainPaths, train_adapter
+from mathtune.training import TrainPaths, check_training, train_adapter
 
 class KillAtStep(TrainerCallback):
     def on_step_end(self, args, state, control, **kwargs):
         if state.global_step == int(sys.argv[2]):
             os._exit(9)  # no exception handlers, no cleanup: as SIGKILL leaves things
 
-train_adapter(load_params(sys.argv[1]), TrainPaths(*map(Path, sys.argv[3:])), None, [KillAtStep()])
+params, paths = load_params(sys.argv[1]), TrainPaths(*map(Path, sys.argv[3:]))
+train_adapter(params, check_training(params), paths, None, [KillAtStep()])
 """
 
 
@@ -149,7 +151,8 @@ def reference(tiny_model_dir, splits, tmp_path_factory):
     params = tiny_params(tiny_model_dir)
     paths = output_paths(splits, tmp_path_factory.mktemp("reference"))
     tracking = RecordingRun()
-    return params, paths, train_adapter(params, paths, tracking=tracking), tracking
+    result = train_adapter(params, check_training(params), paths, tracking=tracking)
+    return params, paths, result, tracking
 
 
 def test_metrics_hold_final_losses_steps_tokens_and_counts(reference):
@@ -189,10 +192,12 @@ def test_adapter_names_its_base_model_and_loads_onto_it(reference, tiny_model_di
 
 def test_same_params_give_same_metrics_and_another_seed_changes_them(reference, tmp_path):
     params, paths, result, _ = reference
-    again = train_adapter(params, output_paths(paths, tmp_path / "again"))
+    again = train_adapter(params, check_training(params), output_paths(paths, tmp_path / "again"))
     assert without_runtime(again.metrics) == without_runtime(result.metrics)
     other_seed = dataclasses.replace(params, train=dataclasses.replace(params.train, seed=7))
-    other = train_adapter(other_seed, output_paths(paths, tmp_path / "other"))
+    other = train_adapter(
+        other_seed, check_training(other_seed), output_paths(paths, tmp_path / "other")
+    )
     assert other.metrics["eval/loss"] != result.metrics["eval/loss"]
 
 
@@ -208,7 +213,7 @@ def test_killed_run_resumes_from_its_checkpoint_to_the_same_adapter(reference, t
     assert (paths.checkpoint_dir / f"checkpoint-{SAVE_STEPS}").is_dir()
 
     steps = RecordOptimizerLr()
-    resumed = train_adapter(params, paths, extra_callbacks=[steps])
+    resumed = train_adapter(params, check_training(params), paths, extra_callbacks=[steps])
     assert len(steps.lrs) == MAX_STEPS - SAVE_STEPS  # resumed, not restarted
     expected = adapter_tensors(reference_paths)
     for name, tensor in adapter_tensors(paths).items():
@@ -224,9 +229,8 @@ def test_optimizer_uses_the_learning_rate_written_by_dvc_exp_run(tiny_model_dir,
     text = yaml.safe_dump(params_as_dict(params)).replace("lr: 0.001", "lr: 1e-06")
     (tmp_path / "params.yaml").write_text(text)
     recorder = RecordOptimizerLr()
-    train_adapter(
-        load_params(tmp_path / "params.yaml"), output_paths(splits, tmp_path), None, [recorder]
-    )
+    params = load_params(tmp_path / "params.yaml")
+    train_adapter(params, check_training(params), output_paths(splits, tmp_path), None, [recorder])
     assert recorder.base_lrs and set(recorder.base_lrs) == {1e-6}
     assert max(recorder.lrs) == pytest.approx(1e-6, rel=1e-9)  # peak after 2 warmup steps
     assert recorder.lrs[0] < 1e-6
@@ -237,7 +241,9 @@ def test_padded_and_padding_free_runs_count_real_tokens_and_agree(tiny_model_dir
     results = {}
     for padding_free in (True, False):
         params = tiny_params(tiny_model_dir, lora_dropout=0.0, padding_free=padding_free)
-        results[padding_free] = train_adapter(params, output_paths(splits, tmp_path / "x")).metrics
+        results[padding_free] = train_adapter(
+            params, check_training(params), output_paths(splits, tmp_path / "x")
+        ).metrics
     tokenizer_lengths = _split_lengths(tiny_model_dir, splits.train)
     # Every example is seen once per epoch: 6 steps x 2 = 12 examples = one epoch.
     assert results[True]["train/tokens_seen"] == sum(tokenizer_lengths)
@@ -250,7 +256,7 @@ def test_gradient_checkpointing_trains_to_the_same_adapter(tiny_model_dir, split
     for checkpointing in (False, True):
         params = tiny_params(tiny_model_dir, max_steps=2, gradient_checkpointing=checkpointing)
         runs[checkpointing] = output_paths(splits, tmp_path / str(checkpointing))
-        train_adapter(params, runs[checkpointing])
+        train_adapter(params, check_training(params), runs[checkpointing])
     plain = adapter_tensors(runs[False])
     for name, tensor in adapter_tensors(runs[True]).items():
         torch.testing.assert_close(tensor, plain[name], atol=1e-6, rtol=1e-5)
