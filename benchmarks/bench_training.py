@@ -5,14 +5,16 @@ of 8 examples whose lengths follow an OpenR1-like distribution: prompts of 60-16
 and lognormal targets (median 200, a long tail) cut at 512 tokens in all. A step is what
 the Trainer does: collate, forward and backward under the precision's autocast, AdamW step.
 
-Batchings: padded (random order, right-padded), length-grouped (padded batches drawn from
-a length-sorted megabatch, as transformers' group_by_length), flattened with a
-position_ids mask (plain `sdpa`), and padding-free (flattened + per-example attention,
-what `train.padding_free: true` uses). The configurations take turns step by step on the
-same examples, so background load on a shared machine hits all of them alike; the figure
-is real (non-pad) tokens per second over the measured rounds, after a short warm-up step.
+Batchings: padded (random order, right-padded), length-grouped (right-padded batches of
+the same examples sorted by length, as transformers' group_by_length does within each
+megabatch of 50 batches), flattened with a position_ids mask (plain `sdpa`), and
+padding-free (flattened + per-example attention, what `train.padding_free: true` uses).
+Every configuration trains on the same examples, as one epoch would (sorting only these few
+batches, length-grouped pads more than with 50: see its pad share), and they take turns
+step by step, so background load on a shared machine hits all of them alike; the figure is
+real (non-pad) tokens per second over the measured steps, after a warm-up step.
 
-    python benchmarks/bench_training.py [--rounds 2] [--batch-size 8]
+    python benchmarks/bench_training.py [--rounds 4] [--batch-size 8]
 
 Targets: padding-free >= 1.5x padded; auto >= 1.3x fp32.
 """
@@ -38,8 +40,6 @@ LORA = LoraParams(
     r=16, alpha=32, dropout=0.05, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]
 )
 EMBEDDED = ModelParams("embedded", "unused", "unused", None, False, "auto")
-# HF's LengthGroupedSampler sorts "megabatches" of 50 batches by length.
-MEGABATCH = 50
 
 
 @dataclass
@@ -64,20 +64,17 @@ def make_example(rng: random.Random, vocab_size: int) -> dict[str, list[int]]:
 def make_batches(
     rng: random.Random, vocab_size: int, batch_size: int, rounds: int
 ) -> tuple[list[Features], list[Features]]:
-    """Per round: a random batch, and a batch from a length-sorted megabatch."""
-    random_batches = [
-        [make_example(rng, vocab_size) for _ in range(batch_size)] for _ in range(rounds)
-    ]
-    pool = sorted(
-        (make_example(rng, vocab_size) for _ in range(MEGABATCH * batch_size)),
-        key=lambda example: len(example["input_ids"]),
-    )
-    # Spread the grouped batches evenly over the sorted megabatch: short, middle, long.
-    grouped = []
-    for index in range(rounds):
-        start = int((index + 0.5) / rounds * MEGABATCH) * batch_size
-        grouped.append(pool[start : start + batch_size])
-    return random_batches, grouped
+    """The same examples batched two ways: in random order, and sorted by length (grouped).
+
+    Every configuration thus trains on exactly the same tokens in all, as in an epoch.
+    """
+    pool = [make_example(rng, vocab_size) for _ in range(batch_size * rounds)]
+    by_length = sorted(pool, key=lambda example: len(example["input_ids"]))
+    return _chunk(pool, batch_size), _chunk(by_length, batch_size)
+
+
+def _chunk(examples: Features, size: int) -> list[Features]:
+    return [examples[start : start + size] for start in range(0, len(examples), size)]
 
 
 def run_step(
@@ -98,7 +95,7 @@ def run_step(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=2, help="measured steps per config")
+    parser.add_argument("--rounds", type=int, default=4, help="measured steps per config")
     parser.add_argument("--batch-size", type=int, default=8)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
