@@ -246,6 +246,9 @@ def save_adapter(
     with atomic_path(adapter_dir) as temporary:
         model.save_pretrained(temporary, safe_serialization=True)
         tokenizer.save_pretrained(temporary)
+        # peft's model card names the base model by its absolute path (for the embedded
+        # model, inside .venv): the same adapter would hash differently in every checkout.
+        (temporary / "README.md").unlink(missing_ok=True)
         # load_adapter compares this with the base model the evaluate stage selects.
         config_file = temporary / "adapter_config.json"
         config = json.loads(config_file.read_text())

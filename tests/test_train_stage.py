@@ -86,4 +86,7 @@ def test_stage_trains_the_embedded_model(tiny_model_dir, tmp_path, monkeypatch):
     run_stage(tmp_path, params, monkeypatch)
     config = json.loads((tmp_path / "models/adapter/adapter_config.json").read_text())
     assert config["base_model_name_or_path"] == "embedded:SmolLM2-135M-Instruct.Q4_1.gguf"
+    # Nothing names where this checkout is, so every clone writes the same adapter bytes.
+    adapter_files = (tmp_path / "models/adapter").iterdir()
+    assert not [path.name for path in adapter_files if b"site-packages" in path.read_bytes()]
     assert json.loads((tmp_path / "metrics/train.json").read_text())["train/steps"] == 1
