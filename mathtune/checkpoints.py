@@ -2,10 +2,10 @@
 
 The Trainer saves a checkpoint every `train.save_steps` steps under the checkpoint folder
 (kept apart from the final adapter, and not a DVC output). The folder also holds a
-fingerprint of what the checkpoints were made from: the model and train params and the
-hashes of the data files and of the package code. A rerun resumes from the newest complete
-checkpoint only when the fingerprint matches; otherwise it discards the folder, says why,
-and starts fresh.
+fingerprint of what the checkpoints were made from: the params of the stage and the
+hashes of the data files and of the package modules the stage loaded. A rerun resumes
+from the newest complete checkpoint only when the fingerprint matches; otherwise it
+discards the folder, says why, and starts fresh.
 
     checkpoints/train/
         fingerprint.json
@@ -21,9 +21,8 @@ import json
 import logging
 import re
 import shutil
+import sys
 from pathlib import Path
-
-from mathtune.params import ModelParams, TrainParams
 
 logger = logging.getLogger(__name__)
 
@@ -33,18 +32,42 @@ COMPLETE_MARKER = "trainer_state.json"
 _CHECKPOINT_NAME = re.compile(r"^checkpoint-(\d+)$")
 
 
-def compute_fingerprint(model: ModelParams, train: TrainParams, data_files: list[Path]) -> dict:
-    """What a checkpoint depends on: params (as JSON), the data files and the package code."""
-    params = {"model": dataclasses.asdict(model), "train": dataclasses.asdict(train)}
+def compute_fingerprint(sections: dict[str, object], data_files: list[Path]) -> dict:
+    """What a checkpoint depends on: params sections, the data files and the package code.
+
+    `sections` maps a params section name to its dataclass, e.g. {"train": params.train}.
+    """
+    params = {name: dataclasses.asdict(section) for name, section in sections.items()}
     encoded = json.dumps(params, sort_keys=True).encode()
-    # Any package edit counts (tokenisation, collators...): resuming after one could mix
-    # two versions of the training in one adapter. Stale checkpoints only cost a restart.
-    package = sorted(Path(__file__).parent.glob("*.py"))
     return {
         "params": hashlib.sha256(encoded).hexdigest(),
         "data": {path.name: hash_file(path) for path in data_files},
-        "code": hashlib.sha256("".join(hash_file(path) for path in package).encode()).hexdigest(),
+        "code": hash_package_code(),
     }
+
+
+def hash_package_code() -> str:
+    """Hash of every `mathtune` module loaded in this process, subpackages included.
+
+    The loaded modules are exactly the code the running stage uses, so an edit to any of
+    them (tokenisation, collators, rewards...) makes checkpoints stale: resuming after one
+    could mix two versions of the training in one adapter. Stale checkpoints only cost a
+    restart.
+    """
+    package = __name__.partition(".")[0]
+    files = sorted(
+        {
+            Path(module.__file__).resolve()
+            for name, module in list(sys.modules.items())
+            if (name == package or name.startswith(package + "."))
+            and getattr(module, "__file__", None)
+        }
+    )
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(f"{path.relative_to(root)}:{hash_file(path)}\n".encode())
+    return digest.hexdigest()
 
 
 def hash_file(path: Path) -> str:

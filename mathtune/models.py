@@ -85,6 +85,19 @@ def locate_model(params: ModelParams) -> ModelLocation:
     return ModelLocation(params.hub_id, None, params.revision, params.trust_remote_code)
 
 
+def model_name(params: ModelParams) -> str:
+    """Short human name of the base model, e.g. for run labels.
+
+    >>> model_name(ModelParams("hub", "Qwen/Qwen2.5-0.5B", "060db64", None, False, "auto"))
+    'Qwen2.5-0.5B'
+    """
+    if params.source == "embedded":
+        return EMBEDDED_GGUF_FILE.split(".", 1)[0]
+    if params.source == "local":
+        return Path(params.local_dir or "local-model").name
+    return params.hub_id.rsplit("/", 1)[-1]
+
+
 def resolve_dtype(precision: str) -> torch.dtype:
     """Compute dtype for `precision`; `auto` picks the fastest one the hardware runs natively."""
     if precision != "auto":
@@ -98,7 +111,9 @@ def resolve_dtype(precision: str) -> torch.dtype:
 
 
 def load_tokenizer(location: ModelLocation) -> PreTrainedTokenizerBase:
-    """Tokenizer with a pad token (eos when the model has none, as the design summary says)."""
+    """Tokenizer with a pad token: eos when the model has none (Qwen2.5 base ships none);
+    padded positions are masked out of attention and loss, so which token pads is moot.
+    """
     tokenizer = _from_pretrained(AutoTokenizer, location)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token

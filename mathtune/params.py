@@ -181,7 +181,7 @@ class EvaluateParams:
 class WandbParams:
     mode: Literal["offline", "online", "disabled"]
     project: str
-    run_name: str
+    run_name: str | None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from typing import Any, Protocol
 
 import wandb
 
-from mathtune.params import WandbParams
+from mathtune.models import model_name
+from mathtune.params import Params, params_as_dict
 
 logger = logging.getLogger(__name__)
 
@@ -64,19 +65,24 @@ class DisabledRun:
         pass
 
 
-def start_run(params: WandbParams, job_type: str, config: dict[str, Any]) -> TrackingRun:
-    """Start the W&B run of one stage; `config` should hold all params."""
-    if params.mode == "disabled":
+def start_run(params: Params, job_type: str) -> TrackingRun:
+    """Start the W&B run of one stage, with every param as its config.
+
+    Runs are grouped by `wandb.run_name`, or by the name of the model trained when it is null,
+    so runs of different models never share a label.
+    """
+    if params.wandb.mode == "disabled":
         return DisabledRun()
+    group = params.wandb.run_name or model_name(params.model)
     run = wandb.init(
-        project=params.project,
-        name=f"{params.run_name}-{job_type}",
-        group=params.run_name,
+        project=params.wandb.project,
+        name=f"{group}-{job_type}",
+        group=group,
         job_type=job_type,
-        config=config,
-        mode=params.mode,
+        config=params_as_dict(params),
+        mode=params.wandb.mode,
         # Explicit: wandb otherwise keeps the first run's directory for the whole process.
         dir=Path.cwd(),
     )
-    logger.info("W&B %s run %s in %s", params.mode, run.id, run.dir)
+    logger.info("W&B %s run %s in %s", params.wandb.mode, run.id, run.dir)
     return WandbRun(run)

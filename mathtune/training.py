@@ -18,6 +18,7 @@ import csv
 import importlib.util
 import json
 import logging
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,10 +105,22 @@ def check_gpu_options(train: TrainParams) -> None:
         )
 
 
+def optimizer_steps(train: TrainParams, train_examples: int) -> int:
+    """Optimizer steps of the whole run: `max_steps`, or `epochs` over the examples.
+
+    Counted as the Trainer counts them: a last partial batch or accumulation still steps.
+    """
+    if train.max_steps is not None:
+        return train.max_steps
+    batches = math.ceil(train_examples / train.per_device_batch_size)
+    return math.ceil(train.epochs * math.ceil(batches / train.gradient_accumulation_steps))
+
+
 def build_training_arguments(
-    train: TrainParams, dtype: torch.dtype, output_dir: Path
+    train: TrainParams, dtype: torch.dtype, output_dir: Path, train_examples: int
 ) -> TrainingArguments:
     """TrainingArguments from params; checkpoints go to `output_dir`, integrations stay off."""
+    warmup_steps = math.ceil(train.warmup_ratio * optimizer_steps(train, train_examples))
     return TrainingArguments(
         output_dir=str(output_dir),
         seed=train.seed,
@@ -118,7 +131,7 @@ def build_training_arguments(
         per_device_train_batch_size=train.per_device_batch_size,
         per_device_eval_batch_size=train.per_device_batch_size,
         gradient_accumulation_steps=train.gradient_accumulation_steps,
-        warmup_steps=train.warmup_ratio,  # a float in [0, 1) is a ratio of the total steps
+        warmup_steps=warmup_steps,
         lr_scheduler_type=train.lr_scheduler,
         weight_decay=train.weight_decay,
         max_grad_norm=train.max_grad_norm,
@@ -209,15 +222,19 @@ def train_adapter(
     A checkpoint of a killed run with the same params, data and code is resumed.
     """
     dtype = resolve_dtype(params.model.precision)
-    arguments = build_training_arguments(params.train, dtype, paths.checkpoint_dir)
     tokenizer = load_tokenizer(location)
     splits = [load_split(path, tokenizer, params.train.max_length) for path in paths.splits]
+    arguments = build_training_arguments(
+        params.train, dtype, paths.checkpoint_dir, len(splits[0].features)
+    )
     set_seed(params.train.seed)  # the LoRA weights' random initialisation
     model = add_lora_adapter(load_base_model(location), params.train.lora)
     model.config.use_cache = False  # training needs none; with one, packing would be unsafe
     if params.train.padding_free:
         use_segment_attention(model)
-    fingerprint = compute_fingerprint(params.model, params.train, list(paths.splits))
+    fingerprint = compute_fingerprint(
+        {"model": params.model, "train": params.train}, list(paths.splits)
+    )
     resume = prepare_checkpoint_dir(paths.checkpoint_dir, fingerprint)
     metrics_callback = MetricsCallback(tracking or DisabledRun())
     trainer = Trainer(

@@ -30,7 +30,7 @@ from mathtune.evaluation import (
 from mathtune.generation import GenerationError, check_backend, generate_answers
 from mathtune.models import ModelLoadError, locate_model
 from mathtune.outputs import write_json, write_parquet
-from mathtune.params import ParamsError, load_params, params_as_dict
+from mathtune.params import ParamsError, load_params
 from mathtune.schema import SplitError
 from mathtune.tracking import start_run
 
@@ -59,7 +59,7 @@ def main() -> None:
     write_json(args.metrics, result.metrics)
     write_parquet(args.predictions, predictions_table(result.predictions))
     write_accuracy_plot(args.plot, result.per_model)
-    run = start_run(params.wandb, job_type="evaluate", config=params_as_dict(params))
+    run = start_run(params, job_type="evaluate")
     run.log(result.metrics)
     run.summarize(result.metrics)
     rows = [list(dataclasses.astuple(prediction)) for prediction in result.predictions]

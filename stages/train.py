@@ -23,7 +23,7 @@ from pathlib import Path
 from mathtune.checkpoints import discard_checkpoints
 from mathtune.models import ModelLoadError
 from mathtune.outputs import write_json
-from mathtune.params import ParamsError, load_params, params_as_dict
+from mathtune.params import ParamsError, load_params
 from mathtune.schema import SplitError
 from mathtune.tracking import start_run
 from mathtune.training import (
@@ -49,7 +49,7 @@ def main() -> None:
     try:
         params = load_params()
         location = check_training(params)
-        run = start_run(params.wandb, job_type="train", config=params_as_dict(params))
+        run = start_run(params, job_type="train")
         result = train_adapter(params, location, paths, tracking=run)
     except (ParamsError, ModelLoadError, SplitError, TrainingError) as err:
         sys.exit(f"train failed: {err}")

@@ -17,7 +17,6 @@ from mathtune.packing import (
     PaddedCollator,
     build_collator,
     load_split,
-    token_count_mode,
 )
 from mathtune.prompts import IGNORE_INDEX, end_of_turn_token_id, tokenize_examples
 from mathtune.schema import SplitError
@@ -116,17 +115,6 @@ def test_padded_collator_pads_on_the_right_and_masks_pads_by_position():
     assert batch["input_ids"].tolist() == [[1, 9], [3, 9]]
     assert batch["labels"].tolist() == [[-100, 9], [3, -100]]  # a real 9 is learned, a pad not
     assert batch["attention_mask"].tolist() == [[1, 1], [1, 0]]
-
-
-@pytest.mark.parametrize(
-    ("padding_free", "mode"),
-    [
-        (True, "all"),  # a flattened batch holds no pads; "non_padding" would drop <|im_end|>
-        (False, "non_padding"),  # the attention mask tells pads apart
-    ],
-)
-def test_token_count_mode_counts_only_real_tokens(padding_free, mode):
-    assert token_count_mode(padding_free) == mode
 
 
 def test_load_split_counts_truncated_and_dropped_examples(embedded_tokenizer, tmp_path):

@@ -17,7 +17,6 @@ from safetensors.torch import load_file
 from transformers import TrainerCallback
 
 from conftest import model_params
-from mathtune.checkpoints import FINGERPRINT_FILE, compute_fingerprint, prepare_checkpoint_dir
 from mathtune.models import load_adapter, load_base_model, load_tokenizer, locate_model
 from mathtune.packing import load_split
 from mathtune.params import Params, load_params, params_as_dict
@@ -236,6 +235,24 @@ def test_optimizer_uses_the_learning_rate_written_by_dvc_exp_run(tiny_model_dir,
     assert recorder.lrs[0] < 1e-6
 
 
+def test_warmup_ratio_is_a_share_of_the_steps_of_the_epochs(tiny_model_dir, splits, tmp_path):
+    # 12 rows in batches of 2 with 2 accumulation steps: 3 steps an epoch, 6 in 2 epochs,
+    # so a ratio of 0.4 warms up for ceil(2.4) = 3 steps and the learning rate peaks at the 4th.
+    params = tiny_params(
+        tiny_model_dir,
+        max_steps=None,
+        epochs=2.0,
+        gradient_accumulation_steps=2,
+        warmup_ratio=0.4,
+        lr_scheduler="linear",
+    )
+    recorder = RecordOptimizerLr()
+    train_adapter(params, check_training(params), output_paths(splits, tmp_path), None, [recorder])
+    assert len(recorder.lrs) == 6
+    assert recorder.lrs.index(max(recorder.lrs)) == 3
+    assert recorder.lrs[:4] == sorted(recorder.lrs[:4])
+
+
 def test_padded_and_padding_free_runs_count_real_tokens_and_agree(tiny_model_dir, splits, tmp_path):
     # No dropout: its random masks take the batch's shape, which differs between the two.
     results = {}
@@ -277,54 +294,6 @@ def test_fp16_is_refused_on_cpu_and_bf16_means_autocast():
         precision_flags(torch.float16)
     assert precision_flags(torch.bfloat16) == {"bf16": True, "fp16": False}
     assert precision_flags(torch.float32) == {"bf16": False, "fp16": False}
-
-
-def _make_checkpoint(directory: Path, step: int, complete: bool = True) -> Path:
-    checkpoint = directory / f"checkpoint-{step}"
-    checkpoint.mkdir(parents=True)
-    if complete:
-        (checkpoint / "trainer_state.json").write_text("{}")
-    return checkpoint
-
-
-def test_matching_fingerprint_resumes_from_the_newest_complete_checkpoint(tmp_path):
-    fingerprint = {"params": "a", "data": {"train.parquet": "b"}}
-    prepare_checkpoint_dir(tmp_path, fingerprint)
-    _make_checkpoint(tmp_path, 2)
-    newest_complete = _make_checkpoint(tmp_path, 10)
-    _make_checkpoint(tmp_path, 12, complete=False)  # killed while saving
-    assert prepare_checkpoint_dir(tmp_path, fingerprint) == newest_complete
-
-
-@pytest.mark.parametrize(
-    "saved",
-    [
-        {"params": "other", "data": {"train.parquet": "b"}},  # params changed
-        {"params": "a", "data": {"train.parquet": "other"}},  # data changed
-        None,  # no fingerprint: made by something else
-    ],
-)
-def test_stale_checkpoints_are_discarded(tmp_path, saved, caplog):
-    _make_checkpoint(tmp_path, 4)
-    if saved is not None:
-        (tmp_path / FINGERPRINT_FILE).write_text(json.dumps(saved))
-    fingerprint = {"params": "a", "data": {"train.parquet": "b"}}
-    assert prepare_checkpoint_dir(tmp_path, fingerprint) is None
-    assert not (tmp_path / "checkpoint-4").exists()
-    assert json.loads((tmp_path / FINGERPRINT_FILE).read_text()) == fingerprint
-    assert "Discarding" in caplog.text
-
-
-def test_fingerprint_changes_with_params_and_data(tiny_model_dir, splits, tmp_path):
-    params = tiny_params(tiny_model_dir)
-    files = [splits.train]
-    base = compute_fingerprint(params.model, params.train, files)
-    lr_changed = dataclasses.replace(params.train, lr=1e-6)
-    assert compute_fingerprint(params.model, lr_changed, files) != base
-    other_data = write_split(tmp_path / splits.train.name, make_rows(3))
-    assert compute_fingerprint(params.model, params.train, [other_data]) != base
-    assert compute_fingerprint(params.model, params.train, files) == base
-    assert set(base) == {"params", "data", "code"}
 
 
 def _split_lengths(model_dir: Path, path: Path) -> list[int]:

@@ -1,0 +1,100 @@
+"""Checkpoints: resume only from a complete checkpoint of the same params, data and code."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mathtune.checkpoints import FINGERPRINT_FILE, compute_fingerprint, prepare_checkpoint_dir
+from mathtune.params import LoraParams
+
+PACKAGE = Path(__file__).resolve().parents[1] / "mathtune"
+FINGERPRINT = {"params": "a", "data": {"train.parquet": "b"}, "code": "c"}
+
+
+def _make_checkpoint(directory: Path, step: int, complete: bool = True) -> Path:
+    checkpoint = directory / f"checkpoint-{step}"
+    checkpoint.mkdir(parents=True)
+    if complete:
+        (checkpoint / "trainer_state.json").write_text("{}")
+    return checkpoint
+
+
+def test_matching_fingerprint_resumes_from_the_newest_complete_checkpoint(tmp_path):
+    prepare_checkpoint_dir(tmp_path, FINGERPRINT)
+    _make_checkpoint(tmp_path, 2)
+    newest_complete = _make_checkpoint(tmp_path, 10)
+    _make_checkpoint(tmp_path, 12, complete=False)  # killed while saving
+    assert prepare_checkpoint_dir(tmp_path, FINGERPRINT) == newest_complete
+
+
+@pytest.mark.parametrize(
+    "saved",
+    [
+        {**FINGERPRINT, "params": "other"},  # params changed
+        {**FINGERPRINT, "data": {"train.parquet": "other"}},  # data changed
+        {**FINGERPRINT, "code": "other"},  # a module the stage loads was edited
+        None,  # no fingerprint: made by something else
+    ],
+)
+def test_stale_checkpoints_are_discarded(tmp_path, saved, caplog):
+    _make_checkpoint(tmp_path, 4)
+    if saved is not None:
+        (tmp_path / FINGERPRINT_FILE).write_text(json.dumps(saved))
+    assert prepare_checkpoint_dir(tmp_path, FINGERPRINT) is None
+    assert not (tmp_path / "checkpoint-4").exists()
+    assert json.loads((tmp_path / FINGERPRINT_FILE).read_text()) == FINGERPRINT
+    assert "Discarding" in caplog.text
+
+
+def test_fingerprint_changes_with_params_and_data(tmp_path):
+    lora = LoraParams(r=4, alpha=8, dropout=0.0, target_modules=["q_proj"])
+    files = [tmp_path / "train.parquet"]
+    files[0].write_bytes(b"rows")
+    base = compute_fingerprint({"lora": lora}, files)
+    assert compute_fingerprint({"lora": dataclasses.replace(lora, r=8)}, files) != base
+    other_data = tmp_path / "other.parquet"
+    other_data.write_bytes(b"other rows")
+    assert compute_fingerprint({"lora": lora}, [other_data]) != base
+    assert compute_fingerprint({"lora": lora}, files) == base
+    assert set(base) == {"params", "data", "code"}
+
+
+# Prints the code hash after importing the named modules of a package copy.
+CODE_HASH_SCRIPT = """
+import importlib, sys
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+from mathtune.checkpoints import hash_package_code
+print(hash_package_code())
+"""
+
+
+def _code_hash(root: Path, *modules: str) -> str:
+    command = [sys.executable, "-c", CODE_HASH_SCRIPT, *modules]
+    result = subprocess.run(
+        command, cwd=root, env={"PYTHONPATH": str(root)}, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_code_hash_covers_loaded_subpackage_modules_and_only_those(tmp_path):
+    copy = tmp_path / "mathtune"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    subpackage = copy / "extra"
+    subpackage.mkdir()
+    (subpackage / "__init__.py").write_text("")
+    (subpackage / "rule.py").write_text("LIMIT = 1\n")
+    loaded = _code_hash(tmp_path, "mathtune.extra.rule")
+    not_loaded = _code_hash(tmp_path)
+
+    (subpackage / "rule.py").write_text("LIMIT = 2\n")
+    assert _code_hash(tmp_path, "mathtune.extra.rule") != loaded  # an edit in a subfolder counts
+    assert _code_hash(tmp_path) == not_loaded  # a module the stage never loads does not
