@@ -1,11 +1,14 @@
-r"""The answer checker's case table, shared by the tests and the benchmarks.
+r"""The grader's case table, shared by the tests and the benchmarks.
 
 Each table maps a group (what the cases exercise, and so the reason to give when a checker
 gets one wrong) to its cases. Labels are what a careful human grader would decide, not what
 any checker outputs; near-misses that must not match are labelled False.
 
 - EXTRACTION_CASES: (completion, extracted text or None, strategy or None)
-- EQUIVALENCE_CASES: (predicted answer, gold answer, should match)
+- CLASS_CASES: (completion or bare prediction, gold answer, should be graded correct), one
+  group per failure class seen when other projects' answer pairs were graded, and a group
+  of near-misses; written for this project, not copied from anyone's tests
+- EQUIVALENCE_CASES: (predicted answer, gold answer, should match): regression cases
 - COMPLETION_CASES: (whole completion, gold answer, should be graded correct)
 """
 
@@ -102,6 +105,167 @@ EXTRACTION_CASES: dict[str, list[tuple[str, str | None, str | None]]] = {
     ],
 }
 
+CLASS_CASES: dict[str, list[tuple[str, str, bool]]] = {
+    "1. an expression is never read as a list of its numbers": [
+        (r"\frac{1}{2}", "0.5", True),
+        (r"\frac{1}{2}", "1, 2", False),
+        ("(r+5)(r+5)", "(r+5)^2", True),
+        ("(r+5)(r+5)", "5, 5", False),
+        ("x^2 + 2*x + 1", "(x+1)^2", True),
+        ("x^2 + 2*x + 1", "2, 1", False),
+        ("1 000", "1000", True),
+        ("1 000", "1, 000", False),
+        (r"\frac{3}{4}", "3, 4", False),
+        ("The total is 2(3+4).", "14", True),
+        ("So the expression simplifies to\n3x^2 - 12x + 7", "3x^2-12x+7", True),
+        ("So the expression simplifies to\n3x^2 - 12x + 7", "7", False),
+        (r"\sqrt{2}+\sqrt{3}", r"\sqrt{3}+\sqrt{2}", True),
+    ],
+    "2. unboxed final answers in prose": [
+        ("Final Answer: The largest $n$ is 34.", "34", True),
+        ("Final Answer: The largest $n$ is 34.", "35", False),
+        ("Multiplying, the volume is 120. I hope it is correct.", "120", True),
+        ("The answer is 17.<|im_end|>\n<|im_start|>user\nNow compute 5 + 9.", "17", True),
+        ("The answer is 17.<|im_end|>\n<|im_start|>user\nNow compute 5 + 9.", "14", False),
+        ("She keeps **92** stickers.", "92", True),
+        ("**Answer:** **92**", "92", True),
+        ("因此，盒子里一共有 48 个球。", "48", True),
+        ("لذلك فإن عدد الطلاب هو ٤٨.", "48", True),
+        ("Donc le périmètre vaut 36 cm.", "36", True),
+        ("इसलिए कुल 48 गेंदें हैं।", "48", True),
+        ("Therefore the number of ways is 210.", "210", True),
+        ("Therefore the number of ways is 210.", "21", False),
+        ("In 2023 the club had 45 members.", "45", True),
+        ("Thus $a = 3$.", "3", True),
+        ("The answer is $\\frac{5}{8}$, so she wins.<|endoftext|>", "0.625", True),
+    ],
+    "3. numbers: separators, decimal commas, currency and units": [
+        ("10,455", "10455", True),
+        ("32{,}349", "32349", True),
+        (r"11,\! 111,\! 100", "11111100", True),
+        ("1 000 000", "1000000", True),
+        ("1,22", "1.22", True),
+        ("0.75", "0,75", True),
+        ("1,000.99€", "1000.99", True),
+        ("1,000.99m²", "1000.99", True),
+        (r"\$10", "10", True),
+        ("The price is €25.", "25", True),
+        ("12 cm^2", "12", True),
+        ("1,22", "1.23", False),
+        ("10,455", "10456", False),
+        ("1,000.99€", "1000.9", False),
+        (r"\$10", "100", False),
+    ],
+    "4. a gold with a name or left-hand side": [
+        ("(3,2)", "(p,q)=(3,2)", True),
+        ("11:21", "V_1:V_2=11:21", True),
+        ("1", "|AB|=1", True),
+        (r"\frac{1}{\sqrt6}", r"\frac{NO}{BO}=\frac{1}{\sqrt6}", True),
+        (r"\frac{\sqrt{6}}{6}", r"\frac{NO}{BO}=\frac{1}{\sqrt6}", True),
+        ("x = 7", "7", True),
+        ("7", "a_5=7", True),
+        ("(2,3)", "(p,q)=(3,2)", False),
+        ("2", "|AB|=1", False),
+        ("21:11", "V_1:V_2=11:21", False),
+    ],
+    "5. relations: inequalities, equations and intervals": [
+        (r"x \neq 3", "x != 3", True),
+        ("-x > -1", "x < 1", True),
+        ("2x+4y-3=0", r"y=-\frac12x+\frac34", True),
+        (r"x \in [-2,7]", r"-2 \le x \le 7", True),
+        (r"-2 \le x \le 7", r"x \in [-2,7]", True),
+        (r"x \in (2,12)\cup(12,102)", r"(2,12)\cup(12,102)", True),
+        ("x > 5", r"(5, \infty)", True),
+        (r"x \neq 3", "x != 4", False),
+        ("-x > -1", "x > 1", False),
+        ("2x+4y-3=0", r"y=-\frac12x+\frac32", False),
+        (r"x \in [-2,7]", r"-2 < x \le 7", False),
+        (r"x \in (2,12)\cup(12,102)", r"(2,102)", False),
+    ],
+    "6. several answers": [
+        (r"\boxed{1}\boxed{2}", r"1,2", True),
+        (r"So $\boxed{1}$ or $\boxed{2}$.", r"\boxed{1,2}", True),
+        (r"$\boxed{-2} \quad\text{and}\quad \boxed{1}$", "1, -2", True),
+        (r"\boxed{(x,y)=(5,8) \quad\text{and}\quad (8,5)}", "(5,8),(8,5)", True),
+        (r"\boxed{\{(1,4),(4,1),(2,3)\}}", r"(2,3),(1,4),(4,1)", True),
+        (r"\boxed{1}\boxed{3}", r"1,2", False),
+        (r"$\boxed{-2} \quad\text{and}\quad \boxed{2}$", "1, -2", False),
+        (r"\boxed{(x,y)=(5,8)}", "(5,8),(8,5)", False),
+        (r"\boxed{10, 4, 2}", "4, 12, 2", False),
+        (r"\boxed{\{(1,4),(4,1)\}}", r"(2,3),(1,4),(4,1)", False),
+    ],
+    "7. matrices": [
+        (r"\begin{pmatrix}1&2\\3&4\end{pmatrix}", r"\begin{bmatrix}1&2\\3&4\end{bmatrix}", True),
+        (r"\begin{pmatrix}a&b\\c&d\end{pmatrix}", r"\begin{bmatrix}a&b\\c&d\end{bmatrix}", True),
+        (
+            r"\begin{pmatrix}2a&1\\0&a^2\end{pmatrix}",
+            r"\left[\begin{array}{cc}2a&1\\0&a^2\end{array}\right]",
+            True,
+        ),
+        (
+            r"\begin{bmatrix}\cos t&-\sin t\\ \sin t&\cos t\end{bmatrix}",
+            r"\begin{pmatrix}\cos t&-\sin t\\\sin t&\cos t\end{pmatrix}",
+            True,
+        ),
+        (r"\begin{pmatrix}1&2\\3&4\end{pmatrix}", r"\begin{bmatrix}1&2\\3&5\end{bmatrix}", False),
+        (
+            r"\begin{pmatrix}2a&1\\0&a^2\end{pmatrix}",
+            r"\left[\begin{array}{cc}2a&0\\1&a^2\end{array}\right]",
+            False,
+        ),
+        (r"\begin{pmatrix}1\\2\end{pmatrix}", r"\begin{pmatrix}2\\1\end{pmatrix}", False),
+    ],
+    "8. a gold written as a worked solution": [
+        ("\\boxed{12}", "Each side is 3, so the perimeter is $4 \\cdot 3 = \\boxed{12}$.", True),
+        ("\\boxed{13}", "Each side is 3, so the perimeter is $4 \\cdot 3 = \\boxed{12}$.", False),
+        (
+            "The answer is 0.5",
+            "We divide one by two.\nThe probability is therefore $\\frac{1}{2}$.",
+            True,
+        ),
+        ("\\boxed{7}", "Adding the two numbers gives 3 + 4 = 7, and so the sum is 7.", True),
+        ("\\boxed{8}", "Adding the two numbers gives 3 + 4 = 7, and so the sum is 7.", False),
+        ("\\boxed{x=2}", "Solving $2x = 4$ we find that\n$$x = 2$$", True),
+        ("\\boxed{\\frac{1}{2}}", "$\\frac{1}{2}$", True),
+        ("\\boxed{\\frac{1}{3}}", "$\\frac{1}{2}$", False),
+    ],
+    "9. notation": [
+        (r"\frac{\sqrt3}{3} \approx 0.577", r"\frac{\sqrt{3}}{3}", True),
+        (r"918\frac{1}{2}", "918.5", True),
+        (r"\tfrac{1}{72}", r"\frac1{72}", True),
+        (r"\sqrt3", r"\sqrt{3}", True),
+        (r"\left(1, 2\right)", "(1,2)", True),
+        (r"\dfrac{7}{2}", "3.5", True),
+        (r"2\frac{1}{4}", r"\frac94", True),
+        (r"\frac{\sqrt3}{3} \approx 0.577", r"\frac{\sqrt{2}}{3}", False),
+        (r"918\frac{1}{2}", "918.2", False),
+        (r"\tfrac{1}{72}", r"\frac1{27}", False),
+        (r"\sqrt3", r"\sqrt{2}", False),
+    ],
+    "near misses that must not match": [
+        ("12", "21", False),
+        ("0.5", "0.05", False),
+        ("-3", "3", False),
+        (r"\frac{2}{3}", "0.67", False),
+        (r"\sqrt{2}", "1.41", False),
+        ("(1, 2)", "[1, 2]", False),
+        ("(1, 2)", "(2, 1)", False),
+        ("x = 3", "y = 3", False),
+        ("x^2", "2x", False),
+        ("2^{10}", "10^{2}", False),
+        ("1, 2, 3", "1, 2", False),
+        ("A", "B", False),
+        (r"\text{yes}", r"\text{no}", False),
+        ("x > 2", r"[2, \infty)", False),
+        ("1000", "100", False),
+        ("1 000", "100", False),
+        ("3,5", "35", False),
+        (r"\pi", "3", False),
+        ("2x+1", "2x-1", False),
+        ("The answer is 7.<|im_end|><|im_start|>user\nWhat is 3 + 5? The answer is 8.", "8", False),
+    ],
+}
+
 EQUIVALENCE_CASES: dict[str, list[tuple[str, str, bool]]] = {
     "integers": [
         ("4", "4", True),
@@ -138,11 +302,11 @@ EQUIVALENCE_CASES: dict[str, list[tuple[str, str, bool]]] = {
         ("1,000", "1", False),
         ("1,000,000", "1000", False),
     ],
-    "decimal commas, only where unambiguous": [
+    "decimal commas, read both ways": [
         ("2{,}5", "2.5", True),
         ("0{,}125", r"\frac{1}{8}", True),
         ("3{,}14", "3.14", True),
-        ("2,5", "2.5", False),
+        ("2,5", "2.5", True),
         ("2{,}5", "25", False),
     ],
     "scientific notation": [
