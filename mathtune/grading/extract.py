@@ -70,7 +70,8 @@ _NUMBER = re.compile(
     r"(?:[.,]\d+)?(?:\s*/\s*\d+)?%?(?![\w^])"
 )
 _COMMAND = re.compile(r"\\[a-zA-Z]+")
-_WORD = re.compile(r"[^\W\d_]{3,}")
+# Three letters in a row, or a two-letter word that math never writes: "It is 7".
+_WORD = re.compile(r"[^\W\d_]{3,}|\b(?:is|it|so|we|be|of|to|as|at|by|if)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[^\\][.!?])\s+|[。！？।؟]\s*")  # "\\!" is LaTeX spacing
 # What looks like words but is not prose: `\text{}` (units, "and"), environment names
 # (`\begin{pmatrix}`) and the "and"/"or" between listed values ("2 and 3").
