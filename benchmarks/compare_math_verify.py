@@ -79,7 +79,9 @@ def print_table(title: str, table: dict[str, list[tuple[str, str, bool]]]) -> li
     totals = [agreement(verdicts[name], labels) for name in CHECKERS]
     print(f"{'total agreement':58s}{len(rows):4d}" + "".join(f"{t[0]:10.1%}" for t in totals))
     print(f"{'balanced accuracy':58s}{'':4s}" + "".join(f"{t[1]:10.1%}" for t in totals))
-    return [row for row, verdict in zip(rows, verdicts["project"], strict=True) if verdict != row[3]]
+    return [
+        row for row, verdict in zip(rows, verdicts["project"], strict=True) if verdict != row[3]
+    ]
 
 
 def main() -> None:

@@ -16,8 +16,8 @@ set {10, 4, 2}, where bare text keeps only the last number (so `10, 4, 2` would 
 Plain numbers and fractions on both sides are compared here, in-process (`compare_plain`),
 with math-verify's rule: exact, or to 6 decimal places when one side is a decimal; so is a
 multiple-choice gold ("B", "(B)"), which only the letter a prediction names can match
-("(B) 12", "Option B"). Only the rest is sent to `answers_equal`, which runs in a worker process (see `pool`), since
-its parser can run for minutes on adversarial LaTeX.
+("(B) 12", "Option B"). Only the rest is sent to `answers_equal`, which runs in a worker
+process (see `pool`), since its parser can run for minutes on adversarial LaTeX.
 
     >>> answer_readings(r"1 000 \$"), answer_readings("1,22"), answer_readings("25%")
     (['1000'], ['1.22', '1,22'], ['25', '\\frac{25}{100}'])
@@ -113,9 +113,9 @@ def answer_readings(answer: str) -> list[str]:
     text = (unwrapped.group(1) if unwrapped else text).translate(_UNICODE)
     for pattern, replacement in _REWRITES:
         text = pattern.sub(replacement, text).strip()
-    if match := _DECIMAL_COMMA.match(text):
-        if len(match.group(2)) != 3:  # "10,455" is ten thousand and more
-            return [f"{match.group(1)}.{match.group(2)}", text]
+    decimal = _DECIMAL_COMMA.match(text)
+    if decimal and len(decimal.group(2)) != 3:  # "10,455" is ten thousand and more
+        return [f"{decimal.group(1)}.{decimal.group(2)}", text]
     if match := _PERCENT.match(text):
         return [match.group(1), f"\\frac{{{match.group(1)}}}{{100}}"]
     if match := _DEGREES.match(text):
@@ -156,7 +156,9 @@ def _plain_number(text: str) -> tuple[Fraction, bool] | None:
         return None
     sign = -1 if match["sign"] == "-" else 1
     if match["num"] or match["fnum"]:
-        numerator, denominator = (match["num"], match["den"]) if match["num"] else (match["fnum"], match["fden"])
+        numerator, denominator = (
+            (match["num"], match["den"]) if match["num"] else (match["fnum"], match["fden"])
+        )
         if int(denominator) == 0:
             return None
         return sign * Fraction(int(numerator), int(denominator)), False

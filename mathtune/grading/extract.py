@@ -75,7 +75,9 @@ _WORD = re.compile(r"[^\W\d_]{3,}|\b(?:is|it|so|we|be|of|to|as|at|by|if)\b", re.
 _SENTENCE_END = re.compile(r"(?<=[^\\][.!?])\s+|[。！？।؟]\s*")  # "\\!" is LaTeX spacing
 # What looks like words but is not prose: `\text{}` (units, "and"), environment names
 # (`\begin{pmatrix}`) and the "and"/"or" between listed values ("2 and 3").
-_NOT_WORDS = re.compile(r"\\text\w*\{[^{}]*\}|\\(?:begin|end)\{\w+\*?\}(?:\{[^{}]*\})?|\b(?:and|or)\b")
+_NOT_WORDS = re.compile(
+    r"\\text\w*\{[^{}]*\}|\\(?:begin|end)\{\w+\*?\}(?:\{[^{}]*\})?|\b(?:and|or)\b"
+)
 _FOREIGN_LETTER = re.compile(r"[^\W\d_\u0000-\u03ff]")
 _COPULA = re.compile(r"\s(?:is|are|equals|was|be|est|ist|es|é)\s+", re.IGNORECASE)
 

@@ -8,7 +8,8 @@ and the comparison counts as "not equal" and as timed out.
 
 Workers start with `forkserver`: forking a process that holds torch's thread pools can
 hang the child. The forkserver imports math-verify once (PRELOAD), so a replacement worker
-starts in milliseconds instead of the seconds sympy takes to import. multiprocessing would
+starts without the seconds sympy takes to import; it then runs WARM_UP before it takes a
+task, so that no timed comparison pays for sympy's lazy imports. multiprocessing would
 also run the caller's main script again in every worker (a stage script imports torch; a
 script without an `if __name__ == "__main__"` guard would start pools recursively), so
 workers are launched with `__main__` hidden. The pool is created on first use under a lock
@@ -38,10 +39,12 @@ logger = logging.getLogger(__name__)
 # (an equation against its rearranged form) take 0.2 s on an idle 2-core machine and 0.6 s
 # at a load of 8. 0.8 s leaves room for that, plus the pool's own latency within 1 s.
 DEADLINE_S = 0.8
-WORKERS = max(1, min(4, os.cpu_count() or 1))  # each worker holds sympy: about 100 MB
-PRELOAD = ["mathtune.grading.compare", "math_verify", "sympy"]
-# Comparisons run once in each new worker so that sympy's lazy imports and caches are
-# filled before a timed task arrives.
+# Four at least, so that idle workers remain while killed ones are replaced; each holds
+# sympy, about 100 MB.
+WORKERS = max(4, min(8, os.cpu_count() or 1))
+PRELOAD = ["mathtune.grading.compare", "math_verify"]
+# One comparison of each kind that first loads a part of sympy: expansion, relations
+# against intervals, sets.
 WARM_UP = [("(x+1)^2", "x^2+2x+1"), ("[-2, 7]", r"-2 \le x \le 7"), (r"\{1, 2\}", "2, 1")]
 
 _lock = threading.Lock()

@@ -1,4 +1,4 @@
-"""Tests for mathtune.grading.compare: the rewrites before math-verify and the in-process verdicts."""
+"""Tests for mathtune.grading.compare: rewrites before math-verify, in-process verdicts."""
 
 from __future__ import annotations
 
@@ -28,7 +28,10 @@ READINGS = [
     (r"\langle 1, 2 \rangle", ["(1, 2)"]),
     (r"\mathrm{e}^2", ["e^2"]),
     (r"2 \quad 3", ["2, 3"]),
-    (r"\left[\begin{array}{cc}a&b\\c&d\end{array}\right]", [r"\begin{bmatrix}a&b\\c&d\end{bmatrix}"]),
+    (
+        r"\left[\begin{array}{cc}a&b\\c&d\end{array}\right]",
+        [r"\begin{bmatrix}a&b\\c&d\end{bmatrix}"],
+    ),
     ("$5$.", ["5"]),
     ("5\\", ["5"]),  # a stray backslash left by JSON escaping
     ("x^2 + 2x", ["x^2 + 2x"]),  # nothing to rewrite

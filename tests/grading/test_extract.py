@@ -6,11 +6,11 @@ import doctest
 import time
 
 import pytest
-from grading_cases import EXTRACTION_CASES, flatten
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mathtune.grading.extract
+from grading_cases import EXTRACTION_CASES, flatten
 from mathtune.grading.extract import STRATEGIES, Extracted, extract_answer, extract_gold
 
 ROWS = flatten(EXTRACTION_CASES)

@@ -6,9 +6,9 @@ import doctest
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from grading_cases import CLASS_CASES, COMPLETION_CASES, EQUIVALENCE_CASES, flatten
 
 import mathtune.grading.grader
+from grading_cases import CLASS_CASES, COMPLETION_CASES, EQUIVALENCE_CASES, flatten
 from mathtune.grading.grader import Grade, grade_completion, grade_completions
 
 ROWS = flatten(CLASS_CASES) + flatten(EQUIVALENCE_CASES) + flatten(COMPLETION_CASES)
@@ -25,7 +25,10 @@ KNOWN_WRONG = {
 }
 
 # Groups written to be slow; a time-out there is the pool doing its job.
-ADVERSARIAL = {"huge and adversarial values stay comparable", "garbage never crashes and never matches"}
+ADVERSARIAL = {
+    "huge and adversarial values stay comparable",
+    "garbage never crashes and never matches",
+}
 
 
 @pytest.fixture(scope="module")

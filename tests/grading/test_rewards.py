@@ -1,4 +1,4 @@
-"""Tests for mathtune.grading.rewards: TRL's batch signature, both completion forms, the registry."""
+"""Tests for mathtune.grading.rewards: TRL's batch signature, completion forms, registry."""
 
 from __future__ import annotations
 
