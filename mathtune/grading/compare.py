@@ -96,6 +96,7 @@ _GOLD_CHOICE = re.compile(r"\(?([A-E])\)?")
 _PREDICTED_CHOICE = re.compile(
     r"(?:option|choice|answer)?\s*\(?([A-E])\)?(?:[.:)]?\s.*|[.:])?", re.IGNORECASE | re.DOTALL
 )
+_NAMED = re.compile(r"([A-Za-z](?:_\{?\w+\}?)?)\s*=\s*([^=]+)")
 _SET = re.compile(r"\\\{.*\\\}")
 _BRACKETED = re.compile(r"[(\[][^()\[\]]*[)\]]")  # one flat tuple or interval
 _PLAIN = re.compile(
@@ -184,6 +185,31 @@ def answers_equal(predicted: str, gold: str) -> bool:
         return False
 
 
+def _ordered_by_names(predicted: str, gold: str) -> tuple[list[str], list[str]] | None:
+    """Values to compare in order when one side names them and the other lists them bare:
+    "2, -1" is x=2, y=-1 and not y=2, x=-1, though math-verify compares both as sets."""
+    sides = [_split_top_level(predicted), _split_top_level(gold)]
+    if len(sides[0]) != len(sides[1]) or len(sides[0]) < 2:
+        return None
+    named = [[_NAMED.fullmatch(part) for part in side] for side in sides]
+    for this, other in ((0, 1), (1, 0)):
+        if all(named[this]) and not any(named[other]):
+            values = [match.group(2) for match in named[this]]
+            return (values, sides[1]) if this == 0 else (sides[0], values)
+    return None
+
+
+def _split_top_level(text: str) -> list[str]:
+    """`text` cut at the commas outside brackets and braces."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        depth += (char in "([{") - (char in ")]}")
+        if char == "," and depth == 0:
+            parts.append(text[start:index].strip())
+            start = index + 1
+    return [*parts, text[start:].strip()]
+
+
 def _readings_equal(predicted: str, gold: str) -> bool:
     # Imported here: only worker processes need sympy, which takes seconds to import.
     from math_verify import parse, verify
@@ -195,6 +221,10 @@ def _readings_equal(predicted: str, gold: str) -> bool:
     bracketed = [_BRACKETED.fullmatch(text) is not None for text in squeezed]
     if (sets[0] and bracketed[1]) or (sets[1] and bracketed[0]):
         return False  # a set is not a tuple or an interval, which math-verify may equate
+    ordered = _ordered_by_names(predicted, gold)
+    if ordered is not None:
+        pairs = zip(*ordered, strict=True)
+        return all(_readings_equal(p, g) for p, g in pairs)
     # parsing_timeout/timeout_seconds=None: math-verify's SIGALRM timers fail outside the
     # main thread; the pool's deadline bounds the time instead.
     parsed_gold = parse(f"\\boxed{{{gold}}}", parsing_timeout=None)

@@ -7,9 +7,9 @@ of DEADLINE_S from when the worker picks it up; a worker past it is killed and r
 and the comparison counts as "not equal" and as timed out.
 
 Workers start with `forkserver`: forking a process that holds torch's thread pools can
-hang the child. The forkserver imports math-verify once (PRELOAD), so a replacement worker
-starts without the seconds sympy takes to import; it then runs WARM_UP before it takes a
-task, so that no timed comparison pays for sympy's lazy imports. multiprocessing would
+hang the child. The forkserver imports `mathtune.grading.worker` once (PRELOAD), which
+imports math-verify and warms it up, so a worker, and one that replaces a killed worker,
+starts ready at once instead of after the seconds sympy takes to load. multiprocessing would
 also run the caller's main script again in every worker (a stage script imports torch; a
 script without an `if __name__ == "__main__"` guard would start pools recursively), so
 workers are launched with `__main__` hidden. The pool is created on first use under a lock
@@ -19,6 +19,7 @@ workers are launched with `__main__` hidden. The pool is created on first use un
 from __future__ import annotations
 
 import atexit
+import importlib
 import logging
 import multiprocessing
 import os
@@ -31,7 +32,7 @@ from multiprocessing.context import ForkServerContext, ForkServerProcess
 
 from pebble import ProcessPool
 
-from mathtune.grading.compare import answers_equal, silence_math_verify
+from mathtune.grading.compare import answers_equal
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +43,7 @@ DEADLINE_S = 0.8
 # Four at least, so that idle workers remain while killed ones are replaced; each holds
 # sympy, about 100 MB.
 WORKERS = max(4, min(8, os.cpu_count() or 1))
-PRELOAD = ["mathtune.grading.compare", "math_verify"]
-# One comparison of each kind that first loads a part of sympy: expansion, relations
-# against intervals, sets.
-WARM_UP = [("(x+1)^2", "x^2+2x+1"), ("[-2, 7]", r"-2 \le x \le 7"), (r"\{1, 2\}", "2, 1")]
+PRELOAD = ["mathtune.grading.worker"]  # run by the workers: a dependency of their callers
 
 _lock = threading.Lock()
 _launch_lock = threading.Lock()
@@ -75,7 +73,7 @@ def _get_pool() -> ProcessPool:
     with _lock:
         if _pool is None or _pool_pid != os.getpid() or not _pool.active:
             multiprocessing.set_forkserver_preload(PRELOAD)
-            _pool = ProcessPool(max_workers=WORKERS, initializer=_warm_up, context=_CONTEXT)
+            _pool = ProcessPool(max_workers=WORKERS, initializer=_prepare_worker, context=_CONTEXT)
             _pool_pid = os.getpid()
         return _pool
 
@@ -103,10 +101,10 @@ class _WorkerContext(ForkServerContext):
 _CONTEXT = _WorkerContext()
 
 
-def _warm_up() -> None:
-    silence_math_verify()
-    for predicted, gold in WARM_UP:
-        answers_equal(predicted, gold)
+def _prepare_worker() -> None:
+    """Import the warm-up in the worker: nothing to do after the forkserver preloaded it,
+    and a cold start when a forkserver started earlier by other code did not."""
+    importlib.import_module(PRELOAD[0])
 
 
 def shutdown_pool() -> None:

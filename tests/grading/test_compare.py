@@ -78,6 +78,10 @@ def test_compare_plain(predicted, gold, verdict):
         (r"\{(1,2),(3,4)\}", "(3,4),(1,2)", True),
         (r"\begin{pmatrix}a&b\\c&d\end{pmatrix}", r"\begin{bmatrix}a&b\\c&d\end{bmatrix}", True),
         ("10, 4, 2", "4, 12, 2", False),  # boxed, math-verify reads the whole list
+        ("2, -1", "x=2, y=-1", True),  # bare values take the names in order
+        ("-1, 2", "x=2, y=-1", False),
+        ("x=2, y=-1", "(2, -1)", True),
+        ("y=-1, x=2", "x=2, y=-1", True),  # both named: math-verify matches the names
         ("x" * 1001, "x" * 1001, True),  # past MAX_ANSWER_CHARS: exact strings only
         ("x" * 1001, "y" * 1001, False),
     ],
