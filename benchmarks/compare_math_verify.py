@@ -44,6 +44,8 @@ def math_verify_grade(prediction: str, gold: str, boxed: bool) -> bool:
 def grade_table(rows: list[tuple[str, str, str, bool]]) -> dict[str, list[bool]]:
     """Each checker's verdict on each (group, prediction, gold, label) row."""
     grades = grade_completions([row[1] for row in rows], [row[2] for row in rows])
+    timeouts = sum(grade.timed_out for grade in grades)
+    print(f"project: {timeouts} comparisons of {len(rows)} ran past the pool's deadline")
     return {
         "project": [grade.correct for grade in grades],
         "mv plain": [math_verify_grade(row[1], row[2], boxed=False) for row in rows],

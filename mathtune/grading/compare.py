@@ -4,14 +4,10 @@ math-verify (the verifier that labelled OpenR1-Math-220k) parses both sides and 
 them symbolically: sets, intervals, relations, equations, matrices, names on the left of an
 `=`. Both answers go to it wrapped in `\boxed{}`: inside a box it reads `10, 4, 2` as the
 set {10, 4, 2}, where bare text keeps only the last number (so `10, 4, 2` would equal
-`4, 12, 2`). Before that, `answer_readings` rewrites what it misreads:
-
-- thousands written with spaces (`1 000`, `10\ 000`), which it reads as a product;
-- a decimal comma (`1,22`): read both as 1.22 and as the list {1, 22}, a match on either
-  counts, as a human grader would accept either reading;
-- percentages and degrees: `25%` is 25 or 0.25, `30°` is 30 or π/6;
-- a currency sign or a unit glued to a number (`1,000.99€`, `12m²`), `1.5e3`, `2 1/2`;
-- `x \in S` (compared as S) and matrices written as `\left[\begin{array}...\right]`.
+`4, 12, 2`). It compares every reading of one side with every reading of the other
+(`mathtune.grading.readings`: the answer rewritten where math-verify misreads it), and two
+things it gets wrong are decided before it: a set never equals a tuple or an interval, and
+values listed bare take the names of a named list in order ("2, -1" is x=2, y=-1).
 
 Plain numbers and fractions on both sides are compared here, in-process (`compare_plain`),
 with math-verify's rule: exact, or to 6 decimal places when one side is a decimal; so is a
@@ -19,10 +15,8 @@ multiple-choice gold ("B", "(B)"), which only the letter a prediction names can 
 ("(B) 12", "Option B"). Only the rest is sent to `answers_equal`, which runs in a worker
 process (see `pool`), since its parser can run for minutes on adversarial LaTeX.
 
-    >>> answer_readings(r"1 000 \$"), answer_readings("1,22"), answer_readings("25%")
-    (['1000'], ['1.22', '1,22'], ['25', '\\frac{25}{100}'])
-    >>> compare_plain(r"\frac{1}{2}", "0.5"), compare_plain("x+1", "1+x")
-    (True, None)
+    >>> compare_plain(r"\frac{1}{2}", "0.5"), compare_plain("25%", "0.25"), compare_plain("x", "x")
+    (True, True, None)
     >>> answers_equal("(x+1)^2", "x^2 + 2x + 1"), answers_equal("10, 4, 2", "4, 12, 2")
     (True, False)
 """
@@ -33,64 +27,12 @@ import logging
 import re
 from fractions import Fraction
 
-MAX_ANSWER_CHARS = 1000  # longer answers are compared as exact strings only
+from mathtune.grading.readings import answer_readings
+
+MAX_ANSWER_CHARS = 1000  # longer answers are compared as exact strings only; ~1 ms of regex
 MAX_PLAIN_CHARS = 100  # longer numbers go to the pool; int() refuses over 4300 digits
 FLOAT_ROUNDING = 6  # decimal places, as math-verify's verify(float_rounding=6)
 
-_DELIMITERS = re.compile(r"^(?:\$\$?|\\\(|\\\[)\s*(.*?)\s*(?:\$\$?|\\\)|\\\])$", re.DOTALL)
-_UNICODE = str.maketrans(
-    {"−": "-", "–": "-", "²": "^2", "³": "^3", "×": r"\times ", "·": r"\cdot ", "π": r"\pi ",
-     "∞": r"\infty ", "≤": r"\le ", "≥": r"\ge ", "≠": r"\neq ", "√": r"\sqrt", "∪": r"\cup ",
-     "∈": r"\in ", "±": r"\pm ", "\u00a0": " ", "\u2009": " ", "\u202f": " ", "€": "",
-     "£": "", "¥": "", "₹": ""}
-)  # fmt: skip
-_NUMBER = r"[-+]?(?:\d+(?:\.\d+)?|\.\d+)"
-_UNIT = (
-    r"(?:[kcmμ]?m|[km]?g|s|h|min|hr|hrs|km/h|m/s|ml|mL|l|L|°C|°F)"
-    r"(?:\^\{?[23]\}?)?"
-)
-# Applied in order; each line says what it rewrites and why math-verify needs it.
-_REWRITES = [
-    (re.compile(pattern), replacement)
-    for pattern, replacement in (
-        # currency signs: "\$10" and "€5" are 10 and 5; "\%" is read like "%" below
-        (r"\\\$|\$|\\(?:euro|pounds|yen|textdollar)(?![a-zA-Z])", ""),
-        (r"\\%", "%"),
-        # Euler's number and the imaginary unit written upright
-        (r"\\mathrm\{([ei])\}", r"\1"),
-        # angle brackets around a vector: math-verify reads <1, 2> as 1.2
-        (r"\\langle\s*", "("),
-        (r"\s*\\rangle", ")"),
-        # thousands groups after a space-like separator: "1 000", "10\ 000", "11,\! 111";
-        # math-verify reads "1 000" as the product 1*000 (a comma alone it reads right)
-        (
-            r"(?<![\d.])\d{1,3}(?:(?:\s|\\[ ,!;:]|~|,\\!\s*)+\d{3})+(?![\d.])",
-            lambda m: re.sub(r"\s|\\[ ,!;:]|~|,\\!", "", m.group()),
-        ),
-        # scientific notation "1.5e3", which math-verify reads as 1.5*e*3
-        (rf"^({_NUMBER})[eE]([-+]?\d+)$", r"\1\\times 10^{\2}"),
-        # a mixed number with a slash "2 1/2"
-        (r"^([-+]?\d+)\s+(\d+)\s*/\s*(\d+)$", r"\1\\frac{\2}{\3}"),
-        # a unit glued to a number, also after a name: "12m^2", "v = 4 m/s"
-        (rf"^((?:[^=]*=\s*)?[-+]?[\d.,{{}}]*\d)\s*{_UNIT}$", r"\1"),
-        # "\quad" alone between two values separates them: "2 \quad 3"
-        (r"(?<=[\d)\]])\s*\\q?quad\s*(?=[-+\d(\[])", ", "),
-        # membership "x \in [-2, 7]": the set is the answer
-        (r"^[A-Za-z](?:_\{?\w+\}?)?\s*\\in\s*(?=\S)", ""),
-        # an array in brackets is a matrix: bmatrix, or pmatrix in parentheses
-        (
-            r"\\left\s*\[\s*\\begin\{array\}\{[^{}]*\}(.*?)\\end\{array\}\s*\\right\s*\]",
-            r"\\begin{bmatrix}\1\\end{bmatrix}",
-        ),
-        (
-            r"\\left\s*\(\s*\\begin\{array\}\{[^{}]*\}(.*?)\\end\{array\}\s*\\right\s*\)",
-            r"\\begin{pmatrix}\1\\end{pmatrix}",
-        ),
-    )
-]
-_DECIMAL_COMMA = re.compile(r"^([-+]?\d+)(?:,|\{,\})(\d+)$")
-_PERCENT = re.compile(rf"^({_NUMBER})\s*(?:%|percent)$")
-_DEGREES = re.compile(rf"^({_NUMBER})\s*(?:\^\s*\{{?\s*\\circ\s*\}}?|°|\s*degrees?)$")
 _TEXT = re.compile(r"\\(?:text|textbf|mathrm|mathbf)\s*\{([^{}]*)\}")
 _GOLD_CHOICE = re.compile(r"\(?([A-E])\)?")
 _PREDICTED_CHOICE = re.compile(
@@ -105,32 +47,13 @@ _PLAIN = re.compile(
 )
 
 
-def answer_readings(answer: str) -> list[str]:
-    """`answer` rewritten where math-verify would misread it, in every reading a human
-    grader would accept: a decimal comma "1,22" is 1.22 or the list {1, 22}; "25%" is 25
-    or 0.25; "30°" is 30 or π/6."""
-    text = answer.strip().rstrip(" .,;\\").strip()
-    unwrapped = _DELIMITERS.match(text)
-    text = (unwrapped.group(1) if unwrapped else text).translate(_UNICODE)
-    for pattern, replacement in _REWRITES:
-        text = pattern.sub(replacement, text).strip()
-    decimal = _DECIMAL_COMMA.match(text)
-    if decimal and len(decimal.group(2)) != 3:  # "10,455" is ten thousand and more
-        return [f"{decimal.group(1)}.{decimal.group(2)}", text]
-    if match := _PERCENT.match(text):
-        return [match.group(1), f"\\frac{{{match.group(1)}}}{{100}}"]
-    if match := _DEGREES.match(text):
-        return [match.group(1), f"\\frac{{{match.group(1)}\\pi}}{{180}}"]
-    return [text]
-
-
 def compare_plain(predicted: str, gold: str) -> bool | None:
     """The verdict when the gold is a choice letter or both answers are plain numbers or
     fractions, else None."""
     if len(predicted) > MAX_PLAIN_CHARS or len(gold) > MAX_PLAIN_CHARS:
         return None
-    if gold_choice := _GOLD_CHOICE.fullmatch(_TEXT.sub(r"\1", gold).strip()):
-        predicted_choice = _PREDICTED_CHOICE.fullmatch(_TEXT.sub(r"\1", predicted).strip())
+    if gold_choice := _GOLD_CHOICE.fullmatch(_bare_text(gold)):
+        predicted_choice = _PREDICTED_CHOICE.fullmatch(_bare_text(predicted))
         return predicted_choice is not None and predicted_choice[1].upper() == gold_choice[1]
     sides = []
     for answer in (predicted, gold):
@@ -139,6 +62,11 @@ def compare_plain(predicted: str, gold: str) -> bool | None:
             return None
         sides.append(values)
     return any(_numbers_equal(p, g) for p in sides[0] for g in sides[1])
+
+
+def _bare_text(answer: str) -> str:
+    """`answer` without `\\text{}` wrappers and LaTeX spacing: "\\textbf{(B)}\\ 12" is "(B) 12"."""
+    return re.sub(r"\\[ ,;:!]", " ", _TEXT.sub(r"\1", answer)).strip()
 
 
 def _numbers_equal(predicted: tuple[Fraction, bool], gold: tuple[Fraction, bool]) -> bool:
@@ -186,14 +114,16 @@ def answers_equal(predicted: str, gold: str) -> bool:
 
 
 def _ordered_by_names(predicted: str, gold: str) -> tuple[list[str], list[str]] | None:
-    """Values to compare in order when one side names them and the other lists them bare:
-    "2, -1" is x=2, y=-1 and not y=2, x=-1, though math-verify compares both as sets."""
+    """Values to compare in order when one side names them (distinct names) and the other
+    lists them bare: "2, -1" is x=2, y=-1 and not y=2, x=-1, though math-verify compares
+    both as sets. "x = 2, x = 3" is a set of roots and stays one."""
     sides = [_split_top_level(predicted), _split_top_level(gold)]
     if len(sides[0]) != len(sides[1]) or len(sides[0]) < 2:
         return None
     named = [[_NAMED.fullmatch(part) for part in side] for side in sides]
     for this, other in ((0, 1), (1, 0)):
-        if all(named[this]) and not any(named[other]):
+        names = {match.group(1) for match in named[this] if match}
+        if all(named[this]) and len(names) == len(named[this]) and not any(named[other]):
             values = [match.group(2) for match in named[this]]
             return (values, sides[1]) if this == 0 else (sides[0], values)
     return None

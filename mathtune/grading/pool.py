@@ -40,9 +40,10 @@ logger = logging.getLogger(__name__)
 # (an equation against its rearranged form) take 0.2 s on an idle 2-core machine and 0.6 s
 # at a load of 8. 0.8 s leaves room for that, plus the pool's own latency within 1 s.
 DEADLINE_S = 0.8
-# Four at least, so that idle workers remain while killed ones are replaced; each holds
+# One per core: more would only share the cores and push legitimate comparisons past the
+# deadline. Two at least, so that one answers while a killed one is replaced. Each holds
 # sympy, about 100 MB.
-WORKERS = max(4, min(8, os.cpu_count() or 1))
+WORKERS = max(2, min(8, os.cpu_count() or 1))
 PRELOAD = ["mathtune.grading.worker"]  # run by the workers: a dependency of their callers
 
 _lock = threading.Lock()
