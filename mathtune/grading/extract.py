@@ -78,6 +78,7 @@ _SENTENCE_END = re.compile(r"(?<=[^\\][.!?])\s+|[。！？।؟]\s*")  # "\\!" i
 _NOT_WORDS = re.compile(
     r"\\text\w*\{[^{}]*\}|\\(?:begin|end)\{\w+\*?\}(?:\{[^{}]*\})?|\b(?:and|or)\b"
 )
+_COLON = re.compile(r"(?<=[^\W\d_])\s*:\s+")  # after a word: "11:21" is a ratio
 _FOREIGN_LETTER = re.compile(r"[^\W\d_\u0000-\u03ff]")
 _COPULA = re.compile(r"\s(?:is|are|equals|was|be|est|ist|es|é)\s+", re.IGNORECASE)
 
@@ -252,13 +253,14 @@ def _find_last_line(text: str) -> str | None:
 
 def final_value(text: str) -> str:
     """`text` itself when it is bare math or holds no number; else the value that ends the
-    sentence: what follows its last "is", or its last number. One value, never a list built
-    from the numbers of an expression."""
+    sentence: what follows its last "is" or colon, or its last number. One value, never a
+    list built from the numbers of an expression."""
     if not _is_prose(text):
         return text
-    after = _COPULA.split(text)[-1].strip(" *")
-    if after != text and not _is_prose(after):
-        return after
+    for separator in (_COPULA, _COLON):  # "the sum is 1, 2 et 3", "solutions : 1, 2 et 3"
+        after = separator.split(text)[-1].strip(" *")
+        if after != text and after and not _is_prose(after):
+            return after
     numbers = _NUMBER.findall(text)
     return _ascii_digits(numbers[-1]) if numbers else text
 
