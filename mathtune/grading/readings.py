@@ -44,6 +44,8 @@ _REWRITES = [
         # currency signs: "\$10" and "€5" are 10 and 5; "\%" is read like "%" below
         (r"\\\$|\$|\\(?:euro|pounds|yen|textdollar)(?![a-zA-Z])", ""),
         (r"\\%", "%"),
+        # the empty set has two symbols
+        (r"\\varnothing", r"\\emptyset"),
         # Euler's number and the imaginary unit written upright
         (r"\\mathrm\{([ei])\}", r"\1"),
         # angle brackets around a vector: math-verify reads <1, 2> as 1.2
