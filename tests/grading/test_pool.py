@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from mathtune.grading.pool import DEADLINE_S, compare_in_pool
+from mathtune.grading.pool import DEADLINE_S, compare_in_pool, shutdown_pool
 
 # sympy expands this for seconds (4.6 s on an idle 2-core machine): far past the deadline.
 STUCK = ("(a+b+c)^{40}", "a^{40}")
@@ -25,3 +25,8 @@ def test_the_pool_answers_after_a_worker_was_killed():
 def test_a_batch_is_answered_in_order():
     pairs = [(f"{i}x", f"x*{i}") for i in range(20)] + [("x", "y")]
     assert compare_in_pool(pairs) == [True] * 20 + [False]
+
+
+def test_a_pool_shut_down_starts_again_on_the_next_call():
+    shutdown_pool()
+    assert compare_in_pool([("x+1", "1+x")]) == [True]
