@@ -1,25 +1,34 @@
-r"""Benchmark: calls per second of the reward functions on typical and worst-case inputs.
+r"""Benchmark: time per call of the reward functions, typical and adversarial, from threads
+and from TRL's own reward call path.
 
-Each case builds a fresh (completion, gold) pair for every call, with the call's number
-inside it, so the checker's caches never answer for it. For each case it prints the calls
-per second of `accuracy_reward`, `format_reward` and `reasoning_reward` (one completion per
-call), and the slowest single call; at the end, the slowest call of the whole run against
-the issue's bound of 1 s.
+Each call scores one fresh (completion, gold) pair, with the call's number inside it, so no
+cache answers for it. Printed, per case and over all cases of a kind: p50, p99 and max
+milliseconds per call of `accuracy_reward`, `format_reward` and `reasoning_reward`
+together (the three a GRPO step calls). Bounds: typical p50 under 5 ms; no call over 1 s,
+a killed worker included. Then the same calls from 16 threads at once, and batches
+through trl 1.16.0's `GRPOTrainer._calculate_rewards` (the real method, on a stand-in
+trainer that holds only what it reads), each reporting whether every call was answered.
 
-    .venv/bin/python benchmarks/bench_rewards.py --seconds 1.0
+The pool starts (about 2 s) before timing, as it does once per training or evaluate run.
+
+    python benchmarks/bench_rewards.py --calls 30
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import string
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
-from mathtune.rewards import accuracy_reward, format_reward, reasoning_reward
+from mathtune.grading.rewards import REWARD_FUNCTIONS, accuracy_reward
 
-BOUND_S = 1.0  # the issue's worst case per call
+BOUND_S = 1.0  # no reward call may take longer, a killed worker included
+TYPICAL_P50_S = 0.005
 GARBAGE = "".join(random.Random(0).choice(string.printable) for _ in range(100_000))
 REASONING = "Let me check this step again: 23 + 15 = 38, so the total is 38.\n" * 300
 
@@ -30,15 +39,16 @@ TYPICAL: dict[str, Case] = {
         f"{i + 1}",
     ),
     "fraction vs decimal": lambda i: (f"So $\\boxed{{\\frac{{{i}}}{{4}}}}$.", f"{i / 4}"),
+    "unboxed sentence": lambda i: (f"Adding up, she has {i} apples in total.", f"{i}"),
+    "thousands separator": lambda i: (f"\\boxed{{{i + 1000:,}}}", f"{i + 1000}"),
     "unordered list": lambda i: (
         f"The roots are $\\boxed{{{i}, {i + 1}, -3}}$.",
         f"-3, {i + 1}, {i}",
     ),
-    "assignments": lambda i: (f"Therefore $x = {i}$ and $y = -1$.", f"x={i}, y=-1"),
     "expression": lambda i: (f"\\boxed{{2\\sqrt{{{i + 2}}} x}}", f"x\\sqrt{{{4 * (i + 2)}}}"),
     "20 KB R1 trace": lambda i: (f"<think>\n{REASONING}</think>\n\n$\\boxed{{{i}}}$", f"{i}"),
 }
-WORST: dict[str, Case] = {
+ADVERSARIAL: dict[str, Case] = {
     "100 KB garbage": lambda i: (f"{GARBAGE}{i}", f"{i}"),
     "5000 nested braces": lambda i: ("\\boxed{" + "{" * 5000 + f"{i}" + "}" * 5001, f"{i}"),
     "300 nested fractions": lambda i: (
@@ -54,52 +64,109 @@ WORST: dict[str, Case] = {
         "\\boxed{" + ", ".join(str(i + k) for k in range(150)) + "}",
         ", ".join(str(i + k) for k in reversed(range(150))),
     ),
-    "list of 80 expressions": lambda i: (
-        "\\boxed{" + ", ".join(f"{k}x+{i}" for k in range(80)) + "}",
-        ", ".join(f"{i}+{k}x" for k in reversed(range(80))),
+    "(a+b+c)^40, killed": lambda i: (f"\\boxed{{(a+b+c)^{{40}}+{i}}}", f"a^{{40}}+{i}"),
+    "sin^2000+cos^2000, killed": lambda i: (
+        f"\\boxed{{\\sin(x)^{{2000}}+\\cos(x)^{{2000}}+{i}}}",
+        f"{i + 1}",
     ),
-    "40 nested point lists": lambda i: ("\\boxed{" + f"(({i},2),(3,4),(5,6))," * 40 + "}", f"{i}"),
     "20,000 boxes": lambda i: (f"\\boxed{{{i}}} " * 20_000, f"{i}"),
     "100,000 dollar signs": lambda i: ("$" * 100_000 + f"{i}", f"{i}"),
 }
-REWARDS = {
-    "accuracy": lambda completion, gold: accuracy_reward([completion], answer=[gold]),
-    "format": lambda completion, gold: format_reward([completion]),
-    "reasoning": lambda completion, gold: reasoning_reward([completion]),
-}
 
 
-def measure(case: Case, reward: Callable[[str, str], list[float]], seconds: float) -> tuple:
-    """(calls per second, slowest call in seconds) over about `seconds` of fresh inputs."""
-    calls, busy, slowest = 0, 0.0, 0.0
-    while busy < seconds or calls < 5:
-        completion, gold = case(calls)
+def call_rewards(completion: str, gold: str) -> float:
+    """Seconds for one completion through the three rewards, as a GRPO step calls them."""
+    start = time.perf_counter()
+    for function in REWARD_FUNCTIONS.values():
+        (reward,) = function([completion], answer=[gold])
+        assert 0.0 <= reward <= 1.0
+    return time.perf_counter() - start
+
+
+def quantiles(seconds: list[float]) -> str:
+    ordered = sorted(seconds)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return f"{statistics.median(ordered) * 1e3:9.2f}{p99 * 1e3:9.2f}{ordered[-1] * 1e3:9.2f}"
+
+
+def run_sequential(cases: dict[str, Case], calls: int) -> list[float]:
+    everything: list[float] = []
+    for name, case in cases.items():
+        seconds = [call_rewards(*case(i)) for i in range(calls)]
+        everything += seconds
+        print(f"  {name:34s}{quantiles(seconds)}")
+    return everything
+
+
+def run_threads(calls: int) -> tuple[int, int, float, float]:
+    """(answered, submitted, wall seconds, slowest call) for all cases from 16 threads."""
+    cases = [*TYPICAL.values(), *ADVERSARIAL.values()]
+    jobs = [case(i) for case in cases for i in range(max(1, calls // 5))]
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=16) as threads:
+        seconds = list(threads.map(lambda job: call_rewards(*job), jobs))
+    return len(seconds), len(jobs), time.perf_counter() - start, max(seconds)
+
+
+def run_trl_path(batches: int) -> tuple[int, int, float]:
+    """(rewards answered, expected, slowest batch seconds) through TRL's own reward call."""
+    from accelerate import Accelerator
+    from transformers import TrainerState
+    from trl import GRPOTrainer
+
+    functions = list(REWARD_FUNCTIONS.values())
+    trainer = SimpleNamespace(  # exactly the attributes _calculate_rewards reads
+        accelerator=Accelerator(cpu=True),
+        reward_funcs=functions,
+        reward_processing_classes=[None] * len(functions),
+        reward_func_names=list(REWARD_FUNCTIONS),
+        state=TrainerState(),
+        args=SimpleNamespace(report_to=[]),
+        environments=None,
+        _log_completion_extra=lambda column, values: None,
+        _log_metric=lambda name, value: None,
+    )
+    answered, slowest = 0, 0.0
+    cases = [*TYPICAL.values(), *ADVERSARIAL.values()]
+    for batch in range(batches):
+        pairs = [case(batch * 100 + k) for k, case in enumerate(cases)]
+        prompts = [[{"role": "user", "content": f"Problem {k}"}] for k in range(len(pairs))]
+        completions = [[{"role": "assistant", "content": text}] for text, _ in pairs]
+        inputs = [
+            {"prompt": p, "answer": gold, "problem": "q"}
+            for p, (_, gold) in zip(prompts, pairs, strict=True)
+        ]
         start = time.perf_counter()
-        reward(completion, gold)
-        elapsed = time.perf_counter() - start
-        calls, busy, slowest = calls + 1, busy + elapsed, max(slowest, elapsed)
-    return calls / busy, slowest
+        rewards = GRPOTrainer._calculate_rewards(
+            trainer, inputs, prompts, completions, [[1]] * len(pairs)
+        )
+        slowest = max(slowest, time.perf_counter() - start)
+        answered += int((~rewards.isnan()).sum())
+    return answered, batches * len(cases) * len(functions), slowest
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=1.0, help="time per case and reward")
-    seconds = parser.parse_args().seconds
-    print(f"{'case':28s}{'accuracy/s':>12s}{'format/s':>12s}{'reasoning/s':>12s}{'max ms':>10s}")
-    worst_call, worst_case = 0.0, ""
-    for kind, cases in (("typical", TYPICAL), ("worst case", WORST)):
-        print(f"-- {kind}")
-        for name, case in cases.items():
-            results = [measure(case, reward, seconds) for reward in REWARDS.values()]
-            slowest = max(result[1] for result in results)
-            if slowest > worst_call:
-                worst_call, worst_case = slowest, name
-            rates = "".join(f"{rate:12,.0f}" for rate, _ in results)
-            print(f"{name:28s}{rates}{slowest * 1000:10.2f}")
-    verdict = "within" if worst_call < BOUND_S else "OVER"
-    print(
-        f"slowest call: {worst_call * 1000:.1f} ms ({worst_case}), {verdict} the {BOUND_S} s bound"
-    )
+    parser.add_argument("--calls", type=int, default=30, help="calls per case")
+    calls = parser.parse_args().calls
+    accuracy_reward(["\\boxed{x+1}"], answer=["1+x"])  # start the pool outside the timing
+    print(f"{'ms per call (3 rewards)':36s}{'p50':>9s}{'p99':>9s}{'max':>9s}")
+    print("typical")
+    typical = run_sequential(TYPICAL, calls)
+    print("adversarial")
+    adversarial = run_sequential(ADVERSARIAL, calls)
+    print(f"  {'all typical':34s}{quantiles(typical)}")
+    print(f"  {'all adversarial':34s}{quantiles(adversarial)}")
+    slowest = max(typical + adversarial)
+    p50 = statistics.median(typical)
+    print(f"typical p50 {p50 * 1e3:.2f} ms: {'within' if p50 < TYPICAL_P50_S else 'OVER'} 5 ms")
+    print(f"slowest call {slowest * 1e3:.0f} ms: {'within' if slowest < BOUND_S else 'OVER'} 1 s")
+    answered, submitted, wall, slowest = run_threads(calls)
+    print(f"16 threads: {answered}/{submitted} calls answered in {wall:.1f} s,", end=" ")
+    print(f"slowest {slowest * 1e3:.0f} ms")
+    answered, expected, slowest = run_trl_path(batches=3)
+    print(f"TRL _calculate_rewards: {answered}/{expected} rewards answered,", end=" ")
+    print(f"slowest batch {slowest:.1f} s")
 
 
 if __name__ == "__main__":

@@ -1,96 +1,100 @@
-"""Benchmark: our answer checker against math-verify on the labelled case table.
+r"""Benchmark: the project's grader against plain math-verify on the labelled case table.
 
-Runs every labelled case of tests/answer_cases.py through math-verify 0.9.0 (`parse` +
-`verify`, called from the main thread as its signal-based timeouts require) and through
-`mathtune.equivalence`, and prints the number of cases, each checker's agreement with the
-labels, how often math-verify and ours agree, and every disagreement with its group (the
-reason) and the expected label.
+Every case of tests/grading/grading_cases.py (CLASS_CASES: one group per failure class
+and near-misses; EQUIVALENCE_CASES and COMPLETION_CASES: regression groups) is graded
+three ways:
 
-math-verify is run two ways. "wrapped": answers in `$...$`, its most favourable input, as
-its README does. "bare": answers as OpenR1-Math-220k's `answer` column stores them. Whole
-completions (COMPLETION_CASES) are passed as they are in both, as in training.
+- "project": `mathtune.grading.grader.grade_completions`, as rewards and evaluation call it;
+- "mv plain": math-verify 0.9.0 `verify(parse(gold), parse(prediction))`;
+- "mv boxed": the same with the gold wrapped in `\boxed{}` and a prediction without a box
+  boxed whole (its most favourable input for bare answers).
 
-    .venv/bin/python benchmarks/compare_math_verify.py
+It prints, per group, the cases and each checker's agreement with the labels, then the
+totals with balanced accuracy (mean of the rates on equal and on unequal pairs), then every
+case the project gets wrong. math-verify runs in this main thread, where its SIGALRM
+timeouts work.
+
+    python benchmarks/compare_math_verify.py
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-import time
 from pathlib import Path
 
 from math_verify import parse, verify
 
-from mathtune.equivalence import answers_match, check_answer
+from mathtune.grading.grader import grade_completions
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from answer_cases import COMPLETION_CASES, EQUIVALENCE_CASES, flatten  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "grading"))
+from grading_cases import CLASS_CASES, COMPLETION_CASES, EQUIVALENCE_CASES  # noqa: E402
 
-MODES = ("wrapped", "bare")
-
-
-def math_verify_grade(predicted: str, gold: str, whole_completion: bool, mode: str) -> bool:
-    """math-verify's verdict: gold first, as its `verify` expects."""
-    wrap = (lambda text: f"${text}$") if mode == "wrapped" else (lambda text: text)
-    target = predicted if whole_completion else wrap(predicted)
-    return bool(verify(parse(wrap(gold)), parse(target)))
+CHECKERS = ("project", "mv plain", "mv boxed")
 
 
-def grade_all(rows: list[tuple]) -> tuple[dict[str, list[bool]], dict[str, float]]:
-    """Verdicts of each checker on each row, and the seconds each spent in all."""
-    verdicts: dict[str, list[bool]] = {name: [] for name in (*MODES, "ours")}
-    seconds = dict.fromkeys(verdicts, 0.0)
-    for _, predicted, gold, _, whole in rows:
-        for mode in MODES:
-            start = time.perf_counter()
-            verdicts[mode].append(math_verify_grade(predicted, gold, whole, mode))
-            seconds[mode] += time.perf_counter() - start
-        start = time.perf_counter()
-        check = check_answer(predicted, gold).correct if whole else answers_match(predicted, gold)
-        verdicts["ours"].append(check)
-        seconds["ours"] += time.perf_counter() - start
-    return verdicts, seconds
+def math_verify_grade(prediction: str, gold: str, boxed: bool) -> bool:
+    """math-verify's verdict, gold first as its `verify` expects."""
+    if boxed:
+        gold = f"\\boxed{{{gold}}}"
+        prediction = prediction if "\\boxed" in prediction else f"\\boxed{{{prediction}}}"
+    return bool(verify(parse(gold), parse(prediction)))
 
 
-def print_disagreements(rows: list[tuple], verdicts: dict, mode: str, skip: set[int]) -> None:
-    for index, (group, predicted, gold, label, _) in enumerate(rows):
-        theirs, ours = verdicts[mode][index], verdicts["ours"][index]
-        if theirs == ours or index in skip:
-            continue
-        skip.add(index)
-        winner = "ours" if ours == label else "math-verify"
-        shown = predicted if len(predicted) <= 60 else predicted[:57] + "..."
-        print(
-            f"- [{group}] predicted {shown!r} gold {gold!r}: label {label}, "
-            f"math-verify {theirs}, ours {ours} -> {winner} right"
-        )
+def grade_table(rows: list[tuple[str, str, str, bool]]) -> dict[str, list[bool]]:
+    """Each checker's verdict on each (group, prediction, gold, label) row."""
+    grades = grade_completions([row[1] for row in rows], [row[2] for row in rows])
+    timeouts = sum(grade.timed_out for grade in grades)
+    print(f"project: {timeouts} comparisons of {len(rows)} ran past the pool's deadline")
+    return {
+        "project": [grade.correct for grade in grades],
+        "mv plain": [math_verify_grade(row[1], row[2], boxed=False) for row in rows],
+        "mv boxed": [math_verify_grade(row[1], row[2], boxed=True) for row in rows],
+    }
+
+
+def agreement(verdicts: list[bool], labels: list[bool]) -> tuple[float, float]:
+    """(share agreeing with the labels, balanced accuracy)."""
+    right = [v == label for v, label in zip(verdicts, labels, strict=True)]
+    rates = [
+        sum(r for r, label in zip(right, labels, strict=True) if label == kind)
+        / max(1, labels.count(kind))
+        for kind in (True, False)
+    ]
+    return sum(right) / len(right), sum(rates) / 2
+
+
+def print_table(title: str, table: dict[str, list[tuple[str, str, bool]]]) -> list[tuple]:
+    """Per-group agreement of each checker; returns the rows the project gets wrong."""
+    rows = [(group, *case) for group, cases in table.items() for case in cases]
+    verdicts = grade_table(rows)
+    labels = [row[3] for row in rows]
+    print(f"\n== {title}: {len(rows)} cases")
+    print(f"{'group':58s}{'n':>4s}" + "".join(f"{name:>10s}" for name in CHECKERS))
+    for group in table:
+        indices = [i for i, row in enumerate(rows) if row[0] == group]
+        shares = [
+            agreement([verdicts[name][i] for i in indices], [labels[i] for i in indices])[0]
+            for name in CHECKERS
+        ]
+        print(f"{group[:57]:58s}{len(indices):4d}" + "".join(f"{s:10.1%}" for s in shares))
+    totals = [agreement(verdicts[name], labels) for name in CHECKERS]
+    print(f"{'total agreement':58s}{len(rows):4d}" + "".join(f"{t[0]:10.1%}" for t in totals))
+    print(f"{'balanced accuracy':58s}{'':4s}" + "".join(f"{t[1]:10.1%}" for t in totals))
+    return [
+        row for row, verdict in zip(rows, verdicts["project"], strict=True) if verdict != row[3]
+    ]
 
 
 def main() -> None:
-    logging.disable(logging.WARNING)  # math-verify logs every timeout and parse failure
-    completions = flatten(COMPLETION_CASES)
-    rows = [(*row, False) for row in flatten(EQUIVALENCE_CASES)] + [
-        (*row, True) for row in completions
-    ]
-    labels = [row[3] for row in rows]
-    verdicts, seconds = grade_all(rows)
-    total = len(rows)
-    print(f"cases: {total} ({total - len(completions)} answers, {len(completions)} completions)")
-    for name, results in verdicts.items():
-        right = sum(result == label for result, label in zip(results, labels, strict=True))
-        checker = "ours" if name == "ours" else f"math-verify ({name})"
-        print(
-            f"{checker:24s} agrees with the labels on {right}/{total} ({right / total:.1%}), "
-            f"{seconds[name] / total * 1000:.2f} ms per case"
-        )
-    shown: set[int] = set()
-    for mode in MODES:
-        agreed = sum(a == b for a, b in zip(verdicts[mode], verdicts["ours"], strict=True))
-        print(f"\nmath-verify ({mode}) and ours agree on {agreed}/{total} ({agreed / total:.1%})")
-        extra = "" if not shown else ", not counting those listed above"
-        print(f"disagreements (group = reason; label = the right verdict){extra}:")
-        print_disagreements(rows, verdicts, mode, shown)
+    logging.disable(logging.WARNING)  # math-verify logs every parse failure
+    wrong = print_table("failure classes and near-misses (CLASS_CASES)", CLASS_CASES)
+    wrong += print_table("regression table (EQUIVALENCE_CASES)", EQUIVALENCE_CASES)
+    wrong += print_table("whole completions (COMPLETION_CASES)", COMPLETION_CASES)
+    print(f"\nproject wrong on {len(wrong)} cases:")
+    for group, prediction, gold, label in wrong:
+        shown = prediction if len(prediction) <= 60 else prediction[:57] + "..."
+        print(f"- [{group}] {shown!r} vs gold {gold!r}: label {label}")
 
 
 if __name__ == "__main__":

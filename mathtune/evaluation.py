@@ -1,17 +1,18 @@
 """Scoring generations with the project's reward functions, and the evaluate metrics.
 
-Each (model, problem) pair becomes one `Prediction`, scored by the same answer checker and
-rewards that RL training uses (`mathtune.equivalence`, `mathtune.rewards`). One row of
-data/eval/predictions.parquet:
+Each (model, problem) pair becomes one `Prediction`, graded once by the checker that RL
+training's rewards use (`mathtune.grading`). One row of data/eval/predictions.parquet:
 
     {"model": "tuned", "uuid": "1f0c8b3e-...", "problem": "Tom has 23 apples ...",
      "problem_type": "Algebra", "gold": "38", "generation": "Add: $23 + 15 = 38$. ...",
      "extracted_answer": "38", "extraction_strategy": "boxed", "correct": True,
-     "format_ok": True, "reasoning_quality": 0.75, "generated_tokens": 41, "truncated": False}
+     "format_ok": True, "grader_timed_out": False, "reasoning_quality": 0.75,
+     "generated_tokens": 41, "truncated": False}
 
 Per model: accuracy, format_rate (answer in `\\boxed{}` outside `<think>`), reasoning_quality
 (steps 50% + equations 50%), mean_reward (equal-weight mean of those three rewards),
-truncation_rate, mean_generated_tokens and accuracy per problem type.
+truncation_rate, mean_generated_tokens, grader_timeouts (answers scored incorrect because
+their comparison ran past the grader's deadline) and accuracy per problem type.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from mathtune.equivalence import check_answer
 from mathtune.generation import MODEL_NAMES, Generation
+from mathtune.grading.grader import grade_completions
+from mathtune.grading.reasoning import score_reasoning
 from mathtune.outputs import atomic_path
-from mathtune.rewards import accuracy_reward, format_reward, reasoning_reward
 from mathtune.schema import read_prepared_columns
 
 VALIDATION_COLUMNS = ("uuid", "problem", "answer", "problem_type")
@@ -46,6 +47,7 @@ PREDICTIONS_SCHEMA = pa.schema(
         ("extraction_strategy", pa.string()),
         ("correct", pa.bool_()),
         ("format_ok", pa.bool_()),
+        ("grader_timed_out", pa.bool_()),
         ("reasoning_quality", pa.float64()),
         ("generated_tokens", pa.int64()),
         ("truncated", pa.bool_()),
@@ -77,6 +79,7 @@ class Prediction:
     extraction_strategy: str | None
     correct: bool
     format_ok: bool
+    grader_timed_out: bool
     reasoning_quality: float
     generated_tokens: int
     truncated: bool
@@ -92,6 +95,7 @@ class ModelMetrics:
     mean_reward: float
     truncation_rate: float
     mean_generated_tokens: float
+    grader_timeouts: int
     accuracy_by_type: dict[str, float]  # slugified problem type -> accuracy
 
 
@@ -113,13 +117,9 @@ def read_validation(path: Path, max_samples: int | None) -> ValidationSet:
 def score_generations(
     model: str, validation: ValidationSet, generations: list[Generation]
 ) -> list[Prediction]:
-    """Score one model's generations with the reward functions RL training uses."""
+    """Score one model's generations: one grade each, as RL training's rewards read it."""
     texts = [generation.text for generation in generations]
-    accuracy = accuracy_reward(texts, answer=validation.answer)
-    formats = format_reward(texts)
-    reasoning = reasoning_reward(texts)
-    # Only for the extracted answer: check_answer is the checker inside accuracy_reward.
-    checks = [check_answer(text, gold) for text, gold in zip(texts, validation.answer, strict=True)]
+    grades = grade_completions(texts, validation.answer)
     return [
         Prediction(
             model=model,
@@ -128,11 +128,12 @@ def score_generations(
             problem_type=validation.problem_type[index],
             gold=validation.answer[index],
             generation=texts[index],
-            extracted_answer=checks[index].extracted,
-            extraction_strategy=checks[index].strategy,
-            correct=accuracy[index] == 1.0,
-            format_ok=formats[index] == 1.0,
-            reasoning_quality=reasoning[index],
+            extracted_answer=grades[index].extracted,
+            extraction_strategy=grades[index].strategy,
+            correct=grades[index].correct,
+            format_ok=grades[index].boxed,
+            grader_timed_out=grades[index].timed_out,
+            reasoning_quality=score_reasoning(texts[index]),
             generated_tokens=generations[index].generated_tokens,
             truncated=generations[index].truncated,
         )
@@ -167,6 +168,7 @@ def summarize_predictions(predictions: list[Prediction]) -> ModelMetrics:
         ),
         truncation_rate=_mean([p.truncated for p in predictions]),
         mean_generated_tokens=_mean([p.generated_tokens for p in predictions]),
+        grader_timeouts=sum(p.grader_timed_out for p in predictions),
         accuracy_by_type={kind: _mean(values) for kind, values in sorted(by_type.items())},
     )
 

@@ -9,10 +9,11 @@ chat template rather than assumed to be eos.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
+
+from mathtune.grading.extract import extract_answer
 
 INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
 IGNORE_INDEX = -100  # label value that torch's cross-entropy skips
@@ -25,7 +26,6 @@ CHATML_TEMPLATE = (
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
 _SENTINEL = "\u2063TARGET\u2063"  # text that never occurs in a template, to split it around
-_THINK_END = "</think>"
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,8 @@ def format_prompt(tokenizer: PreTrainedTokenizerBase, problem: str) -> str:
 
 
 def format_target(target: str, answer: str) -> str:
-    """Target text that ends with a clear boxed answer.
+    """Target text that ends with a clear boxed answer: kept as it is when the grader
+    already reads a boxed final answer in it, so training teaches what grading pays for.
 
     >>> format_target("2 + 2 = 4.", "4")
     '2 + 2 = 4.\\n\\nThe final answer is $\\\\boxed{4}$.'
@@ -54,8 +55,8 @@ def format_target(target: str, answer: str) -> str:
     'So $\\\\boxed{4}$.'
     """
     target = target.strip()
-    written_solution = target.split(_THINK_END)[-1]
-    if re.search(r"\\boxed\s*\{", written_solution):
+    found = extract_answer(target)
+    if found is not None and found.boxed:
         return target
     return f"{target}\n\nThe final answer is $\\boxed{{{answer}}}$."
 

@@ -17,10 +17,15 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 PIPELINE = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
 
+# The stage's imports, and what its grading worker processes import first (the pool's
+# PRELOAD): those run on the stage's behalf, so editing them must rerun it too.
 LIST_IMPORTED_MODULES = """
-import importlib.util, json, sys
+import importlib, importlib.util, json, sys
 spec = importlib.util.spec_from_file_location("stage", sys.argv[1])
 spec.loader.exec_module(importlib.util.module_from_spec(spec))
+pool = sys.modules.get("mathtune.grading.pool")
+for name in getattr(pool, "PRELOAD", []):
+    importlib.import_module(name)
 print(json.dumps(sorted(
     module.__file__ for name, module in sys.modules.items()
     if name.startswith("mathtune.") and getattr(module, "__file__", None)

@@ -1,4 +1,4 @@
-"""Scoring with the project's rewards, metrics, predictions table and the plot file."""
+"""Scoring with the project's grader, metrics, predictions table and the plot file."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from mathtune.evaluation import (
     write_accuracy_plot,
 )
 from mathtune.generation import Generation
-from mathtune.rewards import reasoning_reward
+from mathtune.grading.reasoning import score_reasoning
 from mathtune.schema import SplitError
 
 VALIDATION = ValidationSet(
@@ -48,6 +48,7 @@ def prediction(**changes) -> Prediction:
         extraction_strategy=None,
         correct=False,
         format_ok=False,
+        grader_timed_out=False,
         reasoning_quality=0.0,
         generated_tokens=10,
         truncated=False,
@@ -61,7 +62,7 @@ def write_validation(path, rows: int, columns=("uuid", "problem", "answer", "pro
     return path
 
 
-def test_score_generations_uses_the_reward_functions():
+def test_score_generations_reads_one_grade_per_generation():
     texts = [
         WORKED,  # right, boxed, worked steps
         "The answer is 9.",  # right but not boxed
@@ -79,7 +80,8 @@ def test_score_generations_uses_the_reward_functions():
         "last_line",  # the box inside <think> is never read as the answer
         "boxed",
     ]
-    assert [row.reasoning_quality for row in rows] == reasoning_reward(texts)
+    assert [row.reasoning_quality for row in rows] == [score_reasoning(text) for text in texts]
+    assert not any(row.grader_timed_out for row in rows)
     assert rows[0].reasoning_quality == 1.0
     assert {row.model for row in rows} == {"tuned"}
     assert [row.gold for row in rows] == VALIDATION.answer
@@ -100,7 +102,16 @@ def test_summary_rates_and_accuracy_per_problem_type():
     assert summary.mean_reward == pytest.approx((1 + 0.5 + 0 + 1 / 3) / 4, abs=1e-6)
     assert summary.truncation_rate == 0.25
     assert summary.mean_generated_tokens == 15.0
+    assert summary.grader_timeouts == 0
     assert summary.accuracy_by_type == {"algebra": 0.5, "number_theory": 0.5}
+
+
+def test_grader_timeouts_are_counted_per_model():
+    rows = [prediction(grader_timed_out=True), prediction(), prediction(grader_timed_out=True)]
+    base = summarize_predictions(rows)
+    tuned = summarize_predictions([prediction()])
+    metrics = build_metrics(base, tuned, samples=3)
+    assert (metrics["eval/base/grader_timeouts"], metrics["eval/tuned/grader_timeouts"]) == (2, 0)
 
 
 def test_metrics_are_flat_namespaced_numbers_with_the_difference():
@@ -116,6 +127,7 @@ def test_metrics_are_flat_namespaced_numbers_with_the_difference():
         for key in ("format_rate", "reasoning_quality", "mean_reward", "truncation_rate"):
             assert f"eval/{name}/{key}" in metrics
         assert f"eval/{name}/mean_generated_tokens" in metrics
+        assert f"eval/{name}/grader_timeouts" in metrics
     assert all(isinstance(value, int | float) for value in metrics.values())
 
 

@@ -1,4 +1,4 @@
-"""Tests for mathtune.reasoning: the step-by-step score and its documented rules."""
+"""Tests for mathtune.grading.reasoning: the step-by-step score and its documented rules."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import mathtune.reasoning
-from mathtune.reasoning import TARGET_EQUATIONS, TARGET_STEPS, score_reasoning
+import mathtune.grading.reasoning
+from mathtune.grading.reasoning import TARGET_EQUATIONS, TARGET_STEPS, score_reasoning
 
 SCORES = [
     # no steps, no equations
@@ -68,4 +68,4 @@ def test_non_text_scores_zero(value):
 
 
 def test_docstring_examples_run():
-    assert doctest.testmod(mathtune.reasoning).failed == 0
+    assert doctest.testmod(mathtune.grading.reasoning).failed == 0

@@ -1,30 +1,35 @@
-r"""Find the final answer in a model completion, trying several strategies in order.
+r"""Step 1 of grading: find the final answer in a completion, or in a gold answer.
 
-Reasoning is never read as the answer: only the text after the last `</think>`, and before
-an unclosed `<think>`, is searched. The strategies (STRATEGIES), first hit wins:
+Reasoning is never read as the answer: only the text after the last `</think>`, before an
+unclosed `<think>` and before the first chat-template token (`<|im_start|>user` after the
+answer) is searched. The strategies (STRATEGIES), first hit wins:
 
 - "boxed": the last `\boxed{...}` or `\fbox{...}` (nested braces kept); boxes right before
   it, with only separators or labels between them, join it: `\boxed{2}, \boxed{3}` is "2, 3".
 - "xml_tag": the last `<answer>...</answer>`.
-- "answer_phrase": what follows "The answer is", "final answer:" or "Answer:".
+- "answer_phrase": what follows "The answer is", "final answer:" or "Answer:"; when that is
+  a sentence ("The largest $n$ is 34"), the value that ends it.
 - "variable": assignments ending the last line: "so v_{R} = 4 m/s", "x = 2 and y = -1".
 - "latex": the last `$...$`, `$$...$$`, `\(...\)` or `\[...\]` span, with the spans joined
-  to it by "and", "or" or commas.
-- "last_line": the numbers on the last line ("2, 3" from "the roots are 2 and 3"), or its
-  last sentence when it has none.
+  to it by "and", "or" or commas, unless a number follows it in the text.
+- "last_line": the last line when it is bare math (`x^2 + 2x + 1`, kept whole), else the
+  last number of its final sentence, in any language ("所以答案是 34。" gives "34").
 
 Only the last MAX_TAIL_CHARS characters are searched by the strategies after "xml_tag", so
 a 100 KB completion costs about as much as a short one.
 
     >>> extract_answer(r"<think>maybe \boxed{3}</think> So $x = \boxed{\frac{1}{2}}$.")
-    ExtractedAnswer(text='\\frac{1}{2}', strategy='boxed')
-    >>> extract_answer("Adding them up, the answer is 42 apples.")
-    ExtractedAnswer(text='42 apples', strategy='answer_phrase')
+    Extracted(text='\\frac{1}{2}', strategy='boxed', boxed=True)
+    >>> extract_answer("Final Answer: The largest $n$ is 34. I hope it is correct.")
+    Extracted(text='34', strategy='answer_phrase', boxed=False)
+    >>> extract_gold("$\\frac{1}{2}$"), extract_gold("We add: 2 + 2 = 4.\nSo the answer is 4.")
+    ('\\frac{1}{2}', '4')
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -36,6 +41,12 @@ MAX_GAP_CHARS = 200  # boxes further apart than this are separate answers
 
 _BOX = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _BRACE = re.compile(r"\\[{}]|[{}]")
+# Tokens a chat template writes between turns; a model that runs on past its answer writes
+# them, then a new user turn whose numbers must not be read as the answer.
+_TEMPLATE_TOKEN = re.compile(
+    r"<\|(?:im_start|im_end|endoftext|end_of_text|eot_id|start_header_id|end|user|assistant)\|>"
+    r"|</s>|<eos>|<(?:start|end)_of_turn>"
+)
 _LABEL = r"(?:[A-Za-z]|\\[a-zA-Z]+)(?:_\{?[A-Za-z0-9]{1,8}\}?)?"
 # What may stand between two boxes that together form one answer: "\boxed{2}, \boxed{3}",
 # "x=\boxed{2} \text{ and } y=\boxed{3}".
@@ -47,42 +58,80 @@ _PHRASE = re.compile(
     r"(?:(?:is|would\s+be|will\s+be)\b|[:=])[\s*:]*|\bfinal\s+answer\b[*\s]*\n",
     re.IGNORECASE,
 )
+_SIGN_OFF = re.compile(r"\s+I hope it is correct.*$", re.IGNORECASE | re.DOTALL)
 _MATH_DELIMITER = re.compile(r"(?<!\\)\$\$|(?<!\\)\$|\\\[|\\\]|\\\(|\\\)")
 _CLOSING = {"$$": "$$", "$": "$", "\\[": "\\]", "\\(": "\\)"}
 _SPAN_JOINER = re.compile(r"\s*(?:,|;|,?\s*and|,?\s*or)\s*", re.IGNORECASE)
 _ASSIGNMENT = re.compile(rf"(?:^|(?<=[\s(:]))({_LABEL}'*)\s*=\s*(\S.*)$")
 _CONNECTOR = re.compile(r"^(?:and|so|then|thus|hence|i\.e\.|or)\s+", re.IGNORECASE)
-_NUMBER_IN_TEXT = re.compile(r"(?<![\w^_.,/\\])-?\d+(?:[.,]\d+)*(?:\s*/\s*\d+)?%?(?![\w^])")
+# One number as prose writes it: "-12", "3.5", "3,5", "10,455", "1 000", "3/4", "25%".
+_NUMBER = re.compile(
+    r"(?<![\w^_.,/\\])[-−]?(?:\d{1,3}(?:(?:,| |\u00a0|\u202f)\d{3})+(?!\d)|\d+)"
+    r"(?:[.,]\d+)?(?:\s*/\s*\d+)?%?(?![\w^])"
+)
+_COMMAND = re.compile(r"\\[a-zA-Z]+")
+# Three letters in a row, or a two-letter word that math never writes: "It is 7".
+_WORD = re.compile(r"[^\W\d_]{3,}|\b(?:is|it|so|we|be|of|to|as|at|by|if)\b", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[^\\][.!?])\s+|[。！？।؟]\s*")  # "\\!" is LaTeX spacing
+# What looks like words but is not prose: `\text{}` (units, "and"), environment names
+# (`\begin{pmatrix}`) and the "and"/"or" between listed values ("2 and 3").
+_NOT_WORDS = re.compile(
+    r"\\text\w*\{[^{}]*\}|\\(?:begin|end)\{\w+\*?\}(?:\{[^{}]*\})?|\b(?:and|or)\b"
+)
+_COLON = re.compile(r"(?<=[^\W\d_])\s*:\s+")  # after a word: "11:21" is a ratio
+_FOREIGN_LETTER = re.compile(r"[^\W\d_\u0000-\u03ff]")
+_COPULA = re.compile(r"\s(?:is|are|equals|was|be|est|ist|es|é)\s+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
-class ExtractedAnswer:
-    """The answer text as written and the strategy (one of STRATEGIES) that found it."""
+class Extracted:
+    """The answer text as written, the strategy (one of STRATEGIES) that found it, and
+    whether it was given in `\\boxed{}` (what the format reward pays for)."""
 
     text: str
     strategy: str
+    boxed: bool
 
 
-def extract_answer(text: str) -> ExtractedAnswer | None:
+def extract_answer(text: str) -> Extracted | None:
     """The final answer of a completion, or None when it gives none; never raises."""
     if not isinstance(text, str):
         return None
-    region = _strip_reasoning(text)
+    region = _answer_region(text)
     tail = region[-MAX_TAIL_CHARS:]
     for strategy, find in _FINDERS:
         found = find(region if strategy in ("boxed", "xml_tag") else tail)
-        if found:
-            return ExtractedAnswer(found.strip(), strategy)
+        if found and found.strip():
+            return Extracted(found.strip(), strategy, strategy == "boxed")
     return None
 
 
-def _strip_reasoning(text: str) -> str:
-    """The part of `text` outside `<think>` blocks that can hold the final answer."""
+def extract_gold(gold: object) -> str | None:
+    """The gold answer to compare with: a bare answer as it is, `$...$` unwrapped, and the
+    final answer of a worked solution (one with a box, several lines or a sentence)."""
+    if not isinstance(gold, str) or not gold.strip():
+        return None
+    gold = gold.strip()
+    if _BOX.search(gold) or "\n" in gold or len(_WORD.findall(_COMMAND.sub(" ", gold))) >= 4:
+        found = extract_answer(gold)
+        return found.text if found else None
+    spans = _math_spans(gold)
+    if len(spans) == 1 and spans[0][0] == 0 and spans[0][1] == len(gold):
+        start, end = spans[0][2]
+        return gold[start:end].strip() or None
+    return gold
+
+
+def _answer_region(text: str) -> str:
+    """The part of `text` that can hold the final answer: outside `<think>`, before the
+    next chat turn."""
     close = text.rfind("</think>")
     if close >= 0:
         text = text[close + len("</think>") :]
     opening = text.find("<think>")
-    return text if opening < 0 else text[:opening]
+    text = text if opening < 0 else text[:opening]
+    turns = _TEMPLATE_TOKEN.split(text)
+    return next((turn for turn in turns if turn.strip()), "")
 
 
 def _find_boxed(text: str) -> str | None:
@@ -95,7 +144,7 @@ def _find_boxed(text: str) -> str | None:
             break
         search_end = start
         match = _BOX.match(text, start)
-        close = _closing_brace(text, match.end()) if match else None
+        close = closing_brace(text, match.end()) if match else None
         if close is None:
             skipped += 1
             continue
@@ -110,7 +159,7 @@ def _find_boxed(text: str) -> str | None:
     return ", ".join(content for _, _, content in reversed(boxes)) or None
 
 
-def _closing_brace(text: str, start: int) -> int | None:
+def closing_brace(text: str, start: int) -> int | None:
     """Index of the `}` closing the brace opened just before `start`; escaped braces skipped."""
     depth = 1
     for match in _BRACE.finditer(text, start, min(len(text), start + MAX_SPAN_CHARS)):
@@ -132,6 +181,7 @@ def _find_xml_tag(text: str) -> str | None:
 
 
 def _find_answer_phrase(text: str) -> str | None:
+    text = _SIGN_OFF.sub("", text)
     for match in reversed(list(_PHRASE.finditer(text))):
         rest = text[match.end() :].lstrip()
         opener = next((o for o in ("$$", "\\[", "\\(", "$") if rest.startswith(o)), None)
@@ -139,22 +189,23 @@ def _find_answer_phrase(text: str) -> str | None:
             end = rest.find(_CLOSING[opener], len(opener), MAX_SPAN_CHARS)
             answer = rest[len(opener) : end] if end > 0 else ""
         else:
-            answer = re.split(r"\n|(?<=[^\d\s])\.\s|\.\s+(?=[A-Z])|\s+I hope", rest, maxsplit=1)[0]
-        answer = answer.strip().strip("*").rstrip(".").strip()
+            answer = re.split(r"\n|(?<=[^\d\s])\.\s|\.\s+(?=[A-Z])", rest, maxsplit=1)[0]
+        answer = final_value(answer.strip(" *.\n"))
         if answer:
             return answer
     return None
 
 
 def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines()[-20:] if line.strip()]
+    lines = [line.strip() for line in _SIGN_OFF.sub("", text).strip().splitlines()[-20:]]
+    lines = [line for line in lines if line.strip("*# ")]
     return lines[-1] if lines else ""
 
 
 def _find_variable(text: str) -> str | None:
     """Assignments that end the last line; earlier ones join only if nothing else is between."""
     line = re.sub(r"\$|\\[()\[\]]|\*\*", " ", _last_line(text)).strip().rstrip(".")
-    parts = re.split(r",\s+|;\s*|,(?=\s*[A-Za-z\\])|\s+and\s+", line)
+    parts = re.split(r",\s+|;\s*|,(?=\s*[A-Za-z\\])|\s+(?:and|or)\s+", line)
     found: list[str] = []
     for part in reversed(parts):
         part = _CONNECTOR.sub("", part.strip())
@@ -170,8 +221,8 @@ def _find_variable(text: str) -> str | None:
 
 def _find_latex(text: str) -> str | None:
     spans = _math_spans(text)
-    if not spans:
-        return None
+    if not spans or _NUMBER.search(text, spans[-1][1]):
+        return None  # "The largest $n$ is 34": the number after the span is the answer
     chosen = [spans[-1]]
     for span in reversed(spans[:-1]):
         if not _SPAN_JOINER.fullmatch(text, span[1], chosen[-1][0]):
@@ -195,12 +246,36 @@ def _math_spans(text: str) -> list[tuple[int, int, tuple[int, int]]]:
 
 
 def _find_last_line(text: str) -> str | None:
-    line = _last_line(text).strip("*# ")
-    numbers = _NUMBER_IN_TEXT.findall(line)
-    if numbers:
-        return ", ".join(number.replace(" ", "") for number in numbers)
-    sentences = re.split(r"(?<=[.!?])\s+", line.rstrip("."))
-    return sentences[-1][-300:].strip() or None
+    line = _last_line(text).strip("*#: ").rstrip(".")
+    sentences = [s for s in _SENTENCE_END.split(line) if s.strip(" *.")]
+    return final_value(sentences[-1].strip(" *")) if sentences else None
+
+
+def final_value(text: str) -> str:
+    """`text` itself when it is bare math or holds no number; else the value that ends the
+    sentence: what follows its last "is" or colon, or its last number. One value, never a
+    list built from the numbers of an expression."""
+    if not _is_prose(text):
+        return text
+    for separator in (_COPULA, _COLON):  # "the sum is 1, 2 et 3", "solutions : 1, 2 et 3"
+        after = separator.split(text)[-1].strip(" *")
+        if after != text and after and not _is_prose(after):
+            return after
+    numbers = _NUMBER.findall(text)
+    return _ascii_digits(numbers[-1]) if numbers else text
+
+
+def _is_prose(text: str) -> bool:
+    """Whether `text` holds words: three letters in a row outside LaTeX commands and
+    `\\text{}`, or any letter beyond the Latin and Greek alphabets (Chinese writes no
+    spaces between words; Devanagari's vowel marks split a word for `\\w`)."""
+    bare = _COMMAND.sub(" ", _NOT_WORDS.sub(" ", text))
+    return bool(_WORD.search(bare) or _FOREIGN_LETTER.search(bare))
+
+
+def _ascii_digits(number: str) -> str:
+    """Arabic-Indic, Devanagari and other digits as 0-9, so that "٣٤" reads as 34."""
+    return "".join(str(unicodedata.digit(char)) if char.isdigit() else char for char in number)
 
 
 _FINDERS: tuple[tuple[str, Callable[[str], str | None]], ...] = (

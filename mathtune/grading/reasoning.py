@@ -1,7 +1,8 @@
-r"""Score how step-by-step a completion's reasoning is, in [0, 1].
+r"""Step 4 of grading: score how step-by-step a completion's reasoning is, in [0, 1].
 
-Half of the score is steps and half is equations, as in the design summary. The text is
-cut into units: lines, and sentences within a line. Then:
+Half of the score is steps and half is equations: a chain of steps without computation,
+or equations without an argument around them, each earn only half. The text is cut into
+units: lines, and sentences within a line. Then:
 
 - a unit is a step when it opens with a marker ("Step 2:", "2.", "2)", "-", "*", "•", "#",
   "(a)") or with a word that moves an argument on ("First", "Next", "Then", "So",

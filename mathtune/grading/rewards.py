@@ -1,18 +1,20 @@
-r"""Reward functions in the batch signature TRL's GRPOTrainer calls, and their registry.
+r"""Step 3 of grading: reward functions in the batch signature TRL's GRPOTrainer calls.
 
 Each takes `completions` (strings, or TRL's conversational form: one list of
 `{"role": ..., "content": ...}` messages per completion) and the data set's columns as
-keyword arguments, and returns one float per completion. Evaluation scores with the same
-functions, so a reported accuracy is exactly what training optimises.
+keyword arguments, and returns one float per completion. Accuracy and format read the one
+`Grade` of `mathtune.grading.grader`, as evaluation does, so a reported accuracy is exactly
+what training optimises.
 
 | name        | function           | value                                                      |
 |-------------|--------------------|------------------------------------------------------------|
-| "accuracy"  | `accuracy_reward`  | 1.0 if the final answer equals the `answer` column, else 0  |
-| "format"    | `format_reward`    | 1.0 if the final answer is boxed outside `<think>`, else 0  |
+| "accuracy"  | `accuracy_reward`  | 1.0 if `Grade.correct` against the `answer` column, else 0  |
+| "format"    | `format_reward`    | 1.0 if `Grade.boxed`: the final answer is in `\boxed{}`     |
 | "reasoning" | `reasoning_reward` | `score_reasoning`: steps and equations, in [0, 1]           |
 
 They never raise on model output and each call is bounded in time (see
-`mathtune.equivalence`); a completion that somehow fails is scored 0.0 and logged.
+`mathtune.grading.pool`); a completion that somehow fails is scored 0.0 and logged. Under
+TRL, `accuracy_reward` also logs how many comparisons timed out (`log_metric`).
 
     >>> accuracy_reward([r"So \boxed{4}.", "It is 5."], answer=["4", "4"])
     [1.0, 0.0]
@@ -26,9 +28,9 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from mathtune.answers import extract_answer
-from mathtune.equivalence import check_answer
-from mathtune.reasoning import score_reasoning
+from mathtune.grading.extract import extract_answer
+from mathtune.grading.grader import grade_completions
+from mathtune.grading.reasoning import score_reasoning
 
 logger = logging.getLogger(__name__)
 
@@ -60,12 +62,12 @@ def _content_text(content: Any) -> str:
     return ""
 
 
-def _score_each(completions: Sequence[Any], score: Callable[[str, int], float]) -> list[float]:
-    """Apply `score(text, index)` to each completion; one that fails scores 0.0."""
+def _score_each(completions: Sequence[Any], score: Callable[[str], float]) -> list[float]:
+    """Apply `score(text)` to each completion; one that fails scores 0.0."""
     rewards, failures = [], 0
     for index, completion in enumerate(completions):
         try:
-            rewards.append(float(score(completion_text(completion), index)))
+            rewards.append(float(score(completion_text(completion))))
         except Exception:  # model output is untrusted: never end a training run over one
             logger.exception("reward failed on completion %d; scored 0.0", index)
             rewards.append(0.0)
@@ -81,15 +83,21 @@ def accuracy_reward(
     """1.0 where the completion's final answer equals the gold `answer`, else 0.0.
 
     `answer` is the data set's answer column, one entry per completion (TRL repeats each
-    row's value for every generation of that prompt).
+    row's value for every generation of that prompt). All completions are graded in one
+    batch, so their comparisons run in parallel in the worker pool.
     """
     _check_answer_column(answer, len(completions))
-
-    def score(text: str, index: int) -> float:
-        gold = answer[index]
-        return float(isinstance(gold, str) and check_answer(text, gold).correct)
-
-    return _score_each(completions, score)
+    texts = [completion_text(completion) for completion in completions]
+    golds = [gold if isinstance(gold, str) else None for gold in answer]
+    try:
+        grades = grade_completions(texts, golds)
+    except Exception:  # model output is untrusted: never end a training run over one batch
+        logger.exception("grading failed on a batch of %d; scored 0.0", len(texts))
+        return [0.0] * len(texts)
+    log_metric = kwargs.get("log_metric")
+    if callable(log_metric):
+        log_metric("grader/timeouts", float(sum(grade.timed_out for grade in grades)))
+    return [float(grade.correct) for grade in grades]
 
 
 def _check_answer_column(answer: Any, count: int) -> None:
@@ -106,18 +114,21 @@ def _check_answer_column(answer: Any, count: int) -> None:
 
 
 def format_reward(completions: Sequence[Any], **kwargs: Any) -> list[float]:
-    """1.0 where the final answer is given in `\\boxed{}` outside any `<think>` block."""
+    """1.0 where the final answer is given in `\\boxed{}` outside any `<think>` block.
 
-    def score(text: str, index: int) -> float:
+    Reads `Grade.boxed` without grading: extraction is the part of grading it needs.
+    """
+
+    def score(text: str) -> float:
         found = extract_answer(text)
-        return float(found is not None and found.strategy == "boxed")
+        return float(found is not None and found.boxed)
 
     return _score_each(completions, score)
 
 
 def reasoning_reward(completions: Sequence[Any], **kwargs: Any) -> list[float]:
     """Step-by-step quality in [0, 1]: half step count, half equations (`score_reasoning`)."""
-    return _score_each(completions, lambda text, index: score_reasoning(text))
+    return _score_each(completions, score_reasoning)
 
 
 REWARD_FUNCTIONS: dict[str, RewardFunction] = {

@@ -1,4 +1,4 @@
-"""Tests for mathtune.rewards: TRL's batch signature, both completion forms, the registry."""
+"""Tests for mathtune.grading.rewards: TRL's batch signature, completion forms, registry."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-import mathtune.rewards
-from mathtune.rewards import (
+import mathtune.grading.rewards
+from mathtune.grading.rewards import (
     REWARD_FUNCTIONS,
     accuracy_reward,
     completion_text,
@@ -51,14 +51,20 @@ def test_reasoning_reward_is_the_reasoning_score():
 
 
 def test_rewards_accept_trl_keyword_arguments():
+    logged = []
     columns = {
-        "prompts": ["p"],
-        "problem": ["q"],
-        "completion_ids": [[1, 2]],
+        "prompts": ["p", "p"],
+        "problem": ["q", "q"],
+        "completion_ids": [[1, 2], [3]],
         "trainer_state": None,
+        "log_extra": lambda column, values: None,
+        "log_metric": lambda name, value: logged.append((name, value)),
     }
-    for function in REWARD_FUNCTIONS.values():
-        assert function([GOOD], answer=["38"], **columns) in ([1.0], [0.0])
+    completions = [GOOD, WRONG]
+    assert accuracy_reward(completions, answer=["38", "38"], **columns) == [1.0, 0.0]
+    assert format_reward(completions, answer=["38", "38"], **columns) == [1.0, 1.0]
+    assert reasoning_reward(completions, answer=["38", "38"], **columns) == [1.0, 1 / 6]
+    assert logged == [("grader/timeouts", 0.0)]
 
 
 @pytest.mark.parametrize(
@@ -97,14 +103,24 @@ def test_wrong_answer_column_is_a_clear_error(answer):
         accuracy_reward([GOOD], answer=answer)
 
 
-def test_a_failing_check_scores_zero_and_is_logged(monkeypatch, caplog):
-    def broken(text, gold):
+def test_a_failing_grader_scores_zero_and_is_logged(monkeypatch, caplog):
+    def broken(texts, golds):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(mathtune.rewards, "check_answer", broken)
-    with caplog.at_level(logging.WARNING, logger="mathtune.rewards"):
+    monkeypatch.setattr(mathtune.grading.rewards, "grade_completions", broken)
+    with caplog.at_level(logging.WARNING, logger="mathtune.grading.rewards"):
         assert accuracy_reward([GOOD, GOOD], answer=["38", "38"]) == [0.0, 0.0]
-    assert "2 of 2 completions could not be scored" in caplog.text
+    assert "grading failed on a batch of 2" in caplog.text
+
+
+def test_a_comparison_past_the_deadline_scores_zero_and_is_logged():
+    logged = []
+    stuck = "\\boxed{(a+b+c)^{40}}"  # sympy expands it for seconds
+    rewards = accuracy_reward(
+        [stuck, GOOD], answer=["a^{40}", "38"], log_metric=lambda *metric: logged.append(metric)
+    )
+    assert rewards == [0.0, 1.0]
+    assert logged == [("grader/timeouts", 1.0)]
 
 
 def test_registry_and_lookup():
@@ -118,7 +134,7 @@ def test_unknown_reward_name_lists_the_allowed_ones():
 
 
 def test_docstring_examples_run():
-    assert doctest.testmod(mathtune.rewards).failed == 0
+    assert doctest.testmod(mathtune.grading.rewards).failed == 0
 
 
 def test_accuracy_agrees_with_the_synthetic_data_labels():

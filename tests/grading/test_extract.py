@@ -1,4 +1,4 @@
-"""Tests for mathtune.answers: every extraction strategy, from the shared case table."""
+"""Tests for mathtune.grading.extract: every extraction strategy, from the shared case table."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import doctest
 import time
 
 import pytest
-from answer_cases import EXTRACTION_CASES, flatten
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import mathtune.answers
-from mathtune.answers import STRATEGIES, ExtractedAnswer, extract_answer
+import mathtune.grading.extract
+from grading_cases import EXTRACTION_CASES, flatten
+from mathtune.grading.extract import STRATEGIES, Extracted, extract_answer, extract_gold
 
 ROWS = flatten(EXTRACTION_CASES)
 
@@ -27,10 +27,11 @@ def test_case_table_exercises_every_strategy():
     assert {strategy for *_, strategy in ROWS} - {None} == set(STRATEGIES)
 
 
-def test_extracted_answer_is_frozen():
-    found = ExtractedAnswer("4", "boxed")
-    with pytest.raises(AttributeError):
-        found.text = "5"
+def test_only_the_boxed_strategy_counts_as_boxed():
+    for _, completion, _, strategy in ROWS:
+        found = extract_answer(completion)
+        if found is not None:
+            assert found.boxed == (strategy == "boxed"), completion
 
 
 @pytest.mark.parametrize("value", [None, 42, b"\\boxed{1}", ["\\boxed{1}"]])
@@ -42,7 +43,7 @@ def test_answer_after_long_reasoning_is_found_quickly():
     completion = "<think>" + "Let me check. " * 20_000 + "</think>" + "filler " * 10_000
     start = time.perf_counter()
     found = extract_answer(completion + r"So \boxed{17}.")
-    assert found == ExtractedAnswer("17", "boxed")
+    assert found == Extracted("17", "boxed", boxed=True)
     assert time.perf_counter() - start < 1.0  # the per-call bound; typical is ~5 ms
 
 
@@ -58,4 +59,24 @@ def test_never_raises_and_returns_a_known_strategy(text):
 
 
 def test_docstring_examples_run():
-    assert doctest.testmod(mathtune.answers).failed == 0
+    assert doctest.testmod(mathtune.grading.extract).failed == 0
+
+
+@pytest.mark.parametrize(
+    ("gold", "expected"),
+    [
+        ("38", "38"),  # bare, as OpenR1-Math-220k stores it
+        (r"$\frac{1}{2}$", r"\frac{1}{2}"),  # wrapped in math delimiters
+        (r"\(x = 2\)", "x = 2"),
+        ("$2$ and $3$", "$2$ and $3$"),  # two spans: compared whole
+        (r"So the perimeter is $4 \cdot 3 = \boxed{12}$.", "12"),  # worked solution, boxed
+        ("We add the parts.\nThe total is therefore 17.", "17"),  # worked, final sentence
+        ("Adding the two numbers gives 3 + 4 = 7, and so the sum is 7.", "7"),
+        (r"x \in (2,12)\cup(12,102)", r"x \in (2,12)\cup(12,102)"),  # commands are not words
+        ("", None),
+        (None, None),
+        (float("nan"), None),
+    ],
+)
+def test_gold_answers_as_they_come(gold, expected):
+    assert extract_gold(gold) == expected

@@ -1,0 +1,12 @@
+"""Answer grading, one module per step: extract -> compare -> grade -> rewards.
+
+- `extract`: the final answer of a completion (or of a gold solution), and whether it is boxed;
+- `compare`: rewrites math-verify misreads, in-process verdicts for plain numbers, and
+  `answers_equal`, math-verify's symbolic comparison;
+- `pool`: worker processes that run `answers_equal` under a hard deadline;
+- `grader`: `grade_completion(s)`, one `Grade` per completion: what every consumer reads;
+- `rewards`: TRL reward functions and their registry; `reasoning`: the step-by-step score.
+
+Nothing is imported here, so that `prompts` (training) can use `extract` without loading
+the pool or sympy.
+"""

@@ -1,0 +1,174 @@
+r"""Step 2 of grading: decide whether an extracted answer equals the gold one.
+
+math-verify (the verifier that labelled OpenR1-Math-220k) parses both sides and compares
+them symbolically: sets, intervals, relations, equations, matrices, names on the left of an
+`=`. Both answers go to it wrapped in `\boxed{}`: inside a box it reads `10, 4, 2` as the
+set {10, 4, 2}, where bare text keeps only the last number (so `10, 4, 2` would equal
+`4, 12, 2`). It compares every reading of one side with every reading of the other
+(`mathtune.grading.readings`: the answer rewritten where math-verify misreads it), and two
+things it gets wrong are decided before it: a set never equals a tuple or an interval, and
+values listed bare take the names of a named list in order ("2, -1" is x=2, y=-1).
+
+Plain numbers and fractions on both sides are compared here, in-process (`compare_plain`),
+with math-verify's rule: exact, or to 6 decimal places when one side is a decimal; so is a
+multiple-choice gold ("B", "(B)"), which only the letter a prediction names can match
+("(B) 12", "Option B"). Only the rest is sent to `answers_equal`, which runs in a worker
+process (see `pool`), since its parser can run for minutes on adversarial LaTeX.
+
+    >>> compare_plain(r"\frac{1}{2}", "0.5"), compare_plain("25%", "0.25"), compare_plain("x", "x")
+    (True, True, None)
+    >>> answers_equal("(x+1)^2", "x^2 + 2x + 1"), answers_equal("10, 4, 2", "4, 12, 2")
+    (True, False)
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from fractions import Fraction
+
+from mathtune.grading.readings import answer_readings
+
+MAX_ANSWER_CHARS = 1000  # longer answers are compared as exact strings only; ~1 ms of regex
+MAX_PLAIN_CHARS = 100  # longer numbers go to the pool; int() refuses over 4300 digits
+FLOAT_ROUNDING = 6  # decimal places, as math-verify's verify(float_rounding=6)
+
+_TEXT = re.compile(r"\\(?:text|textbf|mathrm|mathbf)\s*\{([^{}]*)\}")
+_GOLD_CHOICE = re.compile(r"\(?([A-E])\)?")
+_PREDICTED_CHOICE = re.compile(
+    r"(?:option|choice|answer)?\s*\(?([A-E])\)?(?:[.:)]?\s.*|[.:])?", re.IGNORECASE | re.DOTALL
+)
+_NAMED = re.compile(r"([A-Za-z](?:_\{?\w+\}?)?)\s*=\s*([^=]+)")
+_SET = re.compile(r"\\\{.*\\\}")
+_BRACKETED = re.compile(r"[(\[][^()\[\]]*[)\]]")  # one flat tuple or interval
+_PLAIN = re.compile(
+    r"^(?P<sign>[-+]?)\s*(?:(?P<int>\d+)(?:\.(?P<dec>\d+))?|\.(?P<frac_only>\d+)"
+    r"|(?P<num>\d+)\s*/\s*(?P<den>\d+)|\\[dt]?frac\s*\{\s*(?P<fnum>\d+)\s*\}\s*\{\s*(?P<fden>\d+)\s*\})$"
+)
+
+
+def compare_plain(predicted: str, gold: str) -> bool | None:
+    """The verdict when the gold is a choice letter or both answers are plain numbers or
+    fractions, else None."""
+    if len(predicted) > MAX_PLAIN_CHARS or len(gold) > MAX_PLAIN_CHARS:
+        return None
+    if gold_choice := _GOLD_CHOICE.fullmatch(_bare_text(gold)):
+        predicted_choice = _PREDICTED_CHOICE.fullmatch(_bare_text(predicted))
+        return predicted_choice is not None and predicted_choice[1].upper() == gold_choice[1]
+    sides = []
+    for answer in (predicted, gold):
+        values = [_plain_number(reading) for reading in answer_readings(answer)]
+        if None in values:
+            return None
+        sides.append(values)
+    return any(_numbers_equal(p, g) for p in sides[0] for g in sides[1])
+
+
+def _bare_text(answer: str) -> str:
+    """`answer` without `\\text{}` wrappers and LaTeX spacing: "\\textbf{(B)}\\ 12" is "(B) 12"."""
+    return re.sub(r"\\[ ,;:!]", " ", _TEXT.sub(r"\1", answer)).strip()
+
+
+def _numbers_equal(predicted: tuple[Fraction, bool], gold: tuple[Fraction, bool]) -> bool:
+    (p, p_is_decimal), (g, g_is_decimal) = predicted, gold
+    if p_is_decimal or g_is_decimal:
+        return round(p, FLOAT_ROUNDING) == round(g, FLOAT_ROUNDING)
+    return p == g
+
+
+def _plain_number(text: str) -> tuple[Fraction, bool] | None:
+    """(value, written as a decimal) of an integer, decimal or fraction, else None."""
+    if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", text):
+        text = text.replace(",", "")  # "10,455.5"
+    match = _PLAIN.match(text)
+    if match is None:
+        return None
+    sign = -1 if match["sign"] == "-" else 1
+    if match["num"] or match["fnum"]:
+        numerator, denominator = (
+            (match["num"], match["den"]) if match["num"] else (match["fnum"], match["fden"])
+        )
+        if int(denominator) == 0:
+            return None
+        return sign * Fraction(int(numerator), int(denominator)), False
+    digits = f"{match['int'] or 0}.{match['dec'] or match['frac_only'] or 0}"
+    return sign * Fraction(digits), bool(match["dec"] or match["frac_only"])
+
+
+def answers_equal(predicted: str, gold: str) -> bool:
+    """Whether `predicted` equals `gold` by math-verify on every pair of readings.
+
+    Unbounded in time on adversarial input: call it through `mathtune.grading.pool`.
+    """
+    if len(predicted) > MAX_ANSWER_CHARS or len(gold) > MAX_ANSWER_CHARS:
+        return predicted.strip() == gold.strip()
+    try:
+        return any(
+            _readings_equal(predicted_reading, gold_reading)
+            for gold_reading in answer_readings(gold)
+            for predicted_reading in answer_readings(predicted)
+        )
+    except Exception as err:  # model output is untrusted: a parser bug is a wrong answer
+        logging.getLogger(__name__).warning("comparison failed (%r); scored incorrect", err)
+        return False
+
+
+def _ordered_by_names(predicted: str, gold: str) -> tuple[list[str], list[str]] | None:
+    """Values to compare in order when one side names them (distinct names) and the other
+    lists them bare: "2, -1" is x=2, y=-1 and not y=2, x=-1, though math-verify compares
+    both as sets. "x = 2, x = 3" is a set of roots and stays one."""
+    sides = [_split_top_level(predicted), _split_top_level(gold)]
+    if len(sides[0]) != len(sides[1]) or len(sides[0]) < 2:
+        return None
+    named = [[_NAMED.fullmatch(part) for part in side] for side in sides]
+    for this, other in ((0, 1), (1, 0)):
+        names = {match.group(1) for match in named[this] if match}
+        if all(named[this]) and len(names) == len(named[this]) and not any(named[other]):
+            values = [match.group(2) for match in named[this]]
+            return (values, sides[1]) if this == 0 else (sides[0], values)
+    return None
+
+
+def _split_top_level(text: str) -> list[str]:
+    """`text` cut at the commas outside brackets and braces."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        depth += (char in "([{") - (char in ")]}")
+        if char == "," and depth == 0:
+            parts.append(text[start:index].strip())
+            start = index + 1
+    return [*parts, text[start:].strip()]
+
+
+def _readings_equal(predicted: str, gold: str) -> bool:
+    # Imported here: only worker processes need sympy, which takes seconds to import.
+    from math_verify import parse, verify
+
+    squeezed = _squeezed(predicted), _squeezed(gold)
+    if squeezed[0] == squeezed[1]:
+        return True
+    sets = [_SET.fullmatch(text) is not None for text in squeezed]
+    bracketed = [_BRACKETED.fullmatch(text) is not None for text in squeezed]
+    if (sets[0] and bracketed[1]) or (sets[1] and bracketed[0]):
+        return False  # a set is not a tuple or an interval, which math-verify may equate
+    ordered = _ordered_by_names(predicted, gold)
+    if ordered is not None:
+        pairs = zip(*ordered, strict=True)
+        return all(_readings_equal(p, g) for p, g in pairs)
+    # parsing_timeout/timeout_seconds=None: math-verify's SIGALRM timers fail outside the
+    # main thread; the pool's deadline bounds the time instead.
+    parsed_gold = parse(f"\\boxed{{{gold}}}", parsing_timeout=None)
+    parsed = parse(f"\\boxed{{{predicted}}}", parsing_timeout=None)
+    # allow_set_relation_comp: a gold interval [-2, 7] equals -2 <= x <= 7 either way round.
+    return verify(parsed_gold, parsed, timeout_seconds=None, allow_set_relation_comp=True)
+
+
+def _squeezed(text: str) -> str:
+    """`text` with spaces and matrix brackets made uniform: pmatrix = bmatrix written alike."""
+    return re.sub(r"\s+|\\left|\\right", "", text).replace("bmatrix", "pmatrix")
+
+
+def silence_math_verify() -> None:
+    """math-verify logs a warning per parse failure and once that timeouts are off (the pool
+    bounds time instead); keep worker logs to errors."""
+    logging.getLogger("math_verify").setLevel(logging.ERROR)

@@ -1,0 +1,83 @@
+r"""The one answer checker: extract, then compare, one `Grade` per completion.
+
+Rewards, prompt formatting and evaluation all read this result, so no answer is graded
+twice and "is it boxed?" has one rule (`mathtune.grading.extract`). Plain numbers and
+fractions are compared in-process; everything else goes to the worker pool in one batch
+(`mathtune.grading.pool`), where a comparison past the deadline counts as incorrect and is
+flagged `timed_out`.
+
+    >>> grade_completion(r"<think>x=3?</think> So $x = \boxed{4}$.", "4")
+    Grade(extracted='4', strategy='boxed', boxed=True, correct=True, timed_out=False)
+    >>> [g.correct for g in grade_completions(["It is 0.5.", r"\boxed{2, 1}"], ["1/2", "1, 2"])]
+    [True, True]
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mathtune.grading.compare import compare_plain
+from mathtune.grading.extract import extract_answer, extract_gold
+from mathtune.grading.pool import compare_in_pool
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Grade:
+    """What was read from a completion, how, and whether it equals the gold answer.
+
+    `timed_out`: the comparison ran past the pool's deadline and was scored incorrect.
+    """
+
+    extracted: str | None
+    strategy: str | None
+    boxed: bool
+    correct: bool
+    timed_out: bool
+
+
+def grade_completion(completion: str, gold: str | None) -> Grade:
+    """Grade one completion against its gold answer; never raises on model output."""
+    return grade_completions([completion], [gold])[0]
+
+
+def grade_completions(completions: Sequence[str], golds: Sequence[str | None]) -> list[Grade]:
+    """Grade each completion against the gold answer at the same index.
+
+    A gold may be bare, `$...$`-wrapped or a worked solution (its final answer is used).
+    """
+    if len(completions) != len(golds):
+        raise ValueError(
+            f"got {len(completions)} completions but {len(golds)} gold answers; "
+            "pass one gold answer per completion"
+        )
+    found = [extract_answer(completion) for completion in completions]
+    verdicts: list[bool | None] = [False] * len(completions)
+    pending: list[int] = []
+    pairs: list[tuple[str, str]] = []
+    for index, (extracted, gold) in enumerate(zip(found, golds, strict=True)):
+        gold_text = extract_gold(gold)
+        if extracted is None or gold_text is None:
+            continue
+        verdicts[index] = compare_plain(extracted.text, gold_text)
+        if verdicts[index] is None:
+            pending.append(index)
+            pairs.append((extracted.text, gold_text))
+    for index, verdict in zip(pending, compare_in_pool(pairs) if pairs else [], strict=True):
+        verdicts[index] = verdict
+    timeouts = sum(verdict is None for verdict in verdicts)
+    if timeouts:
+        logger.warning("%d of %d comparisons timed out; scored incorrect", timeouts, len(golds))
+    return [
+        Grade(
+            extracted=extracted.text if extracted else None,
+            strategy=extracted.strategy if extracted else None,
+            boxed=bool(extracted and extracted.boxed),
+            correct=verdict is True,
+            timed_out=verdict is None,
+        )
+        for extracted, verdict in zip(found, verdicts, strict=True)
+    ]
