@@ -17,11 +17,11 @@ import torch
 import yaml
 
 from conftest import model_params
+from mathtune.curriculum import generate_row
 from mathtune.evaluation import PREDICTIONS_SCHEMA
 from mathtune.models import add_lora_adapter, load_base_model, locate_model
 from mathtune.params import LoraParams
 from mathtune.schema import PREPARED_SCHEMA
-from mathtune.synthetic import generate_row
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = 4

@@ -8,9 +8,9 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from mathtune.curriculum import generate_row
 from mathtune.examples import DROP_REASONS
 from mathtune.schema import PREPARED_SCHEMA
-from mathtune.synthetic import generate_row
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUTS = ("data/prepared/train.parquet", "data/prepared/validation.parquet")

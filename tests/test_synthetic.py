@@ -4,9 +4,9 @@ import re
 
 import pyarrow.parquet as pq
 
-import mathtune.synthetic
+import mathtune.curriculum.rows
+from mathtune.curriculum import FAMILIES, generate_row, generate_table
 from mathtune.schema import OPENR1_SCHEMA
-from mathtune.synthetic import FAMILIES, generate_row, generate_table
 
 # One full cycle of families, twice over.
 ROWS = [generate_row(seed=0, index=index) for index in range(2 * len(FAMILIES) * 10)]
