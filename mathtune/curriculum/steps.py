@@ -56,7 +56,7 @@ def subtract_steps(a: int, b: int) -> list[str]:
             )
             borrow = 1
         else:
-            steps.append(f"Subtract the {place}: {top} - {y} = {top - y}.")
+            steps.append(f"Subtract the {place}: {shown} - {y} = {top - y}.")
             borrow = 0
     return [*steps, f"So ${a} - {b} = {a - b}$."]
 
