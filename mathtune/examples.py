@@ -68,9 +68,8 @@ def family_of(source: str, problem_type: str) -> str:
     >>> family_of("olympiads", "")
     'unknown'
     """
-    if source.startswith(SOURCE_PREFIX):
-        return source.removeprefix(SOURCE_PREFIX)
-    return problem_type.strip() or UNKNOWN_FAMILY
+    family = source.removeprefix(SOURCE_PREFIX) if source.startswith(SOURCE_PREFIX) else ""
+    return family or problem_type.strip() or UNKNOWN_FAMILY
 
 
 def is_gradable(answer: str, question_type: str) -> bool:

@@ -144,7 +144,8 @@ def test_source_split_travels_with_each_example():
     [
         ("synthetic/percent_of", "Algebra", "percent_of"),  # curriculum: its own family
         ("olympiads", "Number Theory", "Number Theory"),  # OpenR1: the subject
-        ("synthetic", "Geometry", "Geometry"),  # no family after the prefix: a plain source
+        ("synthetic", "Geometry", "Geometry"),  # not the curriculum's prefix: a plain source
+        ("synthetic/", "Geometry", "Geometry"),  # the prefix without a family
         ("cn_contest", "  ", "unknown"),
     ],
 )
