@@ -17,11 +17,11 @@ import time
 
 import torch
 
+from mathtune.curriculum import generate_row
 from mathtune.generation import Generation, generate_batched, prepare_for_generation
 from mathtune.models import load_base_model, load_tokenizer, locate_model
 from mathtune.params import ModelParams
 from mathtune.prompts import format_prompt
-from mathtune.synthetic import generate_row
 
 TARGET_SPEEDUP = 8.0
 EMBEDDED = ModelParams(

@@ -23,8 +23,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from mathtune.curriculum import generate_row
 from mathtune.schema import OPENR1_SCHEMA
-from mathtune.synthetic import generate_row
 
 ROOT = Path(__file__).resolve().parents[1]
 ROW_GROUP_ROWS = 1000
@@ -89,7 +89,12 @@ def run_child(command: list[str], workdir: Path, name: str) -> tuple[float, floa
 
 def write_params(workdir: Path, data: Path, target: str) -> None:
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["prepare"] |= {"source": "local", "local_files": [str(data)], "target": target}
+    params["prepare"] |= {
+        "source": "local",
+        "local_files": [str(data)],
+        "target": target,
+        "decontaminate_against": [],
+    }
     (workdir / "params.yaml").write_text(yaml.safe_dump(params))
 
 
@@ -115,7 +120,9 @@ def main() -> None:
         stage = [sys.executable, str(ROOT / "stages" / "prepare.py"), "--out-dir", "out"]
         for target in args.targets:
             write_params(workdir, data, target)
-            seconds, peak_mb = run_child([*stage, "--metrics", "m.json"], workdir, target)
+            seconds, peak_mb = run_child(
+                [*stage, "--metrics", "m.json", "--stats", "s.json"], workdir, target
+            )
             print(f"prepare_{target}_seconds: {seconds:.1f}")
             print(f"prepare_{target}_rows_per_s: {args.rows / seconds:.0f}")
             print(f"prepare_{target}_peak_rss_mb: {peak_mb:.0f} (target < {TARGET_PEAK_MB})")

@@ -4,22 +4,27 @@ A prepared example (one row of data/prepared/*.parquet, PREPARED_SCHEMA order):
 
     Example(uuid="1f0c...", problem="Tom has 23 apples ...", answer="38",
             target="Step 1: ... The answer is $\\boxed{38}$.", problem_type="Algebra",
-            question_type="math-word-problem", source="olympiads")
+            question_type="math-word-problem", source="synthetic/sum_items",
+            family="sum_items", gradable=True)
 
-Rows are dropped, never silently: every reason in DROP_REASONS is counted.
+The family names a group of similar problems, so whole groups can be held out of training:
+the curriculum's own family for synthetic rows (`source` = `synthetic/<family>`), and
+OpenR1's subject (`problem_type`: Algebra, Geometry, Number Theory, ...) for any other row.
+A row is gradable when its answer is one a checker can compare: proofs and placeholder
+answers such as "notfound" can be trained on but never scored.
+
+Rows are dropped, never silently: every reason in DROP_REASONS is counted by the caller.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from mathtune.curriculum import SOURCE_PREFIX
 from mathtune.schema import METADATA_COLUMNS, Target
 from mathtune.sources import RowBatch
-
-logger = logging.getLogger(__name__)
 
 DROP_REASONS = (
     "non_string_field",  # a text column holds a number, list, ... instead of a string
@@ -30,6 +35,10 @@ DROP_REASONS = (
     "duplicate_uuid",  # a uuid already kept; the first usable row wins
 )
 TEXT_COLUMNS = ("uuid", "problem", "answer", "solution", *METADATA_COLUMNS)
+# Answers OpenR1 gives where there is nothing to compare: proof questions, and placeholders
+# for problems whose answer was not found or does not exist. Compared in lower case.
+UNGRADABLE_ANSWERS = frozenset({"proof", "notfound", "not found", "-", "--", "—", "?"})
+UNKNOWN_FAMILY = "unknown"
 
 
 class DataError(ValueError):
@@ -47,15 +56,32 @@ class Example:
     problem_type: str
     question_type: str
     source: str
+    family: str
+    gradable: bool
 
 
-@dataclass
-class ExampleCounts:
-    """What happened to the rows read: kept, or dropped per reason."""
+def family_of(source: str, problem_type: str) -> str:
+    """The curriculum family of a synthetic row, else the row's subject.
 
-    rows_read: int = 0
-    kept: int = 0
-    dropped: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DROP_REASONS, 0))
+    >>> family_of("synthetic/addition", "Algebra"), family_of("olympiads", "Number Theory")
+    ('addition', 'Number Theory')
+    >>> family_of("olympiads", "")
+    'unknown'
+    """
+    family = source.removeprefix(SOURCE_PREFIX) if source.startswith(SOURCE_PREFIX) else ""
+    return family or problem_type.strip() or UNKNOWN_FAMILY
+
+
+def is_gradable(answer: str, question_type: str) -> bool:
+    """Whether an answer can be scored: not a proof, not a placeholder.
+
+    >>> is_gradable("38", "math-word-problem"), is_gradable("notfound", "math-word-problem")
+    (True, False)
+    >>> is_gradable("$x=2$", "proof"), is_gradable(" Proof ", "math-word-problem")
+    (False, False)
+    """
+    text = answer.strip().strip("$").strip().lower()
+    return question_type.strip().lower() != "proof" and text not in UNGRADABLE_ANSWERS
 
 
 def select_trace(generations: Any, verified: Any, complete: Any) -> str | None:
@@ -107,7 +133,11 @@ def build_example(row: dict[str, Any], target: Target) -> Example | str:
             return reason
     # Metadata only labels rows; a null there is not worth losing the row.
     labels = {column: row.get(column) or "" for column in METADATA_COLUMNS}
-    return Example(row["uuid"], row["problem"], row["answer"], text, **labels)
+    family = family_of(labels["source"], labels["problem_type"])
+    gradable = is_gradable(row["answer"], labels["question_type"])
+    return Example(
+        row["uuid"], row["problem"], row["answer"], text, **labels, family=family, gradable=gradable
+    )
 
 
 def _has_non_string(row: dict[str, Any], target: Target) -> bool:
@@ -125,39 +155,23 @@ def _has_non_string(row: dict[str, Any], target: Target) -> bool:
     return False
 
 
-def iter_examples(
-    batches: Iterable[RowBatch], target: Target, max_rows: int | None, counts: ExampleCounts
-) -> Iterator[tuple[Example, str | None]]:
-    """Usable examples in source order with the source's split; tallies drops in `counts`.
+def read_examples(
+    batches: Iterable[RowBatch], target: Target, max_rows: int | None
+) -> Iterator[tuple[Example | str, str | None]]:
+    """Each row read, in source order, as an Example or its drop reason, with its source split.
 
-    Stops reading once `max_rows` examples are kept. Raises DataError if none is usable.
+    A uuid seen before is "duplicate_uuid" (the first usable row wins). Stops once `max_rows`
+    examples have been yielded.
     """
-    yield from _iter_usable(batches, target, max_rows, counts)
-    logger.info("%d rows read, %d kept, dropped: %s", counts.rows_read, counts.kept, counts.dropped)
-    if counts.kept == 0:
-        reasons = {reason: n for reason, n in counts.dropped.items() if n}
-        raise DataError(
-            f"No usable rows: all {counts.rows_read} rows read were dropped ({reasons or 'none'})."
-            " Check prepare.target (trace needs generations marked correct and complete) "
-            "and that the source has problem, answer and solution text."
-        )
-
-
-def _iter_usable(
-    batches: Iterable[RowBatch], target: Target, max_rows: int | None, counts: ExampleCounts
-) -> Iterator[tuple[Example, str | None]]:
     seen: set[str] = set()
     for batch in batches:
         for row in batch.rows:
-            if max_rows is not None and counts.kept >= max_rows:
+            if max_rows is not None and len(seen) >= max_rows:
                 return
-            counts.rows_read += 1
             example = build_example(row, target)
-            if isinstance(example, Example) and example.uuid in seen:
-                example = "duplicate_uuid"
-            if isinstance(example, str):
-                counts.dropped[example] += 1
-                continue
-            seen.add(example.uuid)
-            counts.kept += 1
+            if isinstance(example, Example):
+                if example.uuid in seen:
+                    example = "duplicate_uuid"
+                else:
+                    seen.add(example.uuid)
             yield example, batch.split

@@ -53,6 +53,10 @@ class PrepareParams:
     split_salt: str
     max_rows: int | None
     read_batch_rows: int
+    heldout_families: list[str]
+    decontaminate_against: list[str]
+    decontaminate_ngram: int
+    decontaminate_validation: bool
 
     def __post_init__(self) -> None:
         _require(
@@ -74,6 +78,18 @@ class PrepareParams:
             "null or an integer >= 2",
         )
         _require(self.read_batch_rows >= 1, "prepare.read_batch_rows", self.read_batch_rows, ">= 1")
+        _require(
+            len(set(self.heldout_families)) == len(self.heldout_families),
+            "prepare.heldout_families",
+            self.heldout_families,
+            "a list of distinct family names (each once)",
+        )
+        _require(
+            self.decontaminate_ngram >= 1,
+            "prepare.decontaminate_ngram",
+            self.decontaminate_ngram,
+            "an integer >= 1 (open-r1 uses 8)",
+        )
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ One raw row (traces shortened), as `datasets` and Parquet readers return it:
                   {"content": "<think>\\n...", "role": "assistant"}]}
 
 A prepared row keeps the problem, the answer, the training `target` text (the written
-solution or the first correct, complete trace) and the metadata, in PREPARED_SCHEMA order.
+solution or the first correct, complete trace), the metadata, the row's family and whether
+its answer can be graded, in PREPARED_SCHEMA order.
 The train and evaluate stages read prepared splits through `read_prepared_columns`.
 """
 
@@ -64,6 +65,8 @@ PREPARED_SCHEMA = pa.schema(
         ("problem_type", pa.string()),
         ("question_type", pa.string()),
         ("source", pa.string()),
+        ("family", pa.string()),
+        ("gradable", pa.bool_()),
     ]
 )
 

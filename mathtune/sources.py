@@ -22,9 +22,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from mathtune.curriculum import generate_table
 from mathtune.params import HubDatasetParams, PrepareParams
 from mathtune.schema import needed_columns
-from mathtune.synthetic import generate_table
 
 logger = logging.getLogger(__name__)
 

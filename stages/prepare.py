@@ -1,11 +1,14 @@
-"""prepare: raw OpenR1-Math-220k rows → train/validation Parquet splits and row metrics.
+"""prepare: raw OpenR1-Math-220k rows → train/validation/held-out Parquet splits and counts.
 
-Inputs: the source named in params.yaml `prepare:` (synthetic by default, local files or the
-hub). Outputs: <out-dir>/train.parquet and <out-dir>/validation.parquet (uuid, problem,
-answer, target, problem_type, question_type, source) and the metrics JSON (rows per split,
-drops per reason, length statistics).
+Inputs: the source named in params.yaml `prepare:` (the synthetic curriculum by default,
+local files or the hub) and any benchmark files in prepare.decontaminate_against. Outputs:
+<out-dir>/train.parquet, validation.parquet (seen families) and heldout.parquet (families
+kept out of training), with columns uuid, problem, answer, target, problem_type,
+question_type, source, family and gradable; the metrics JSON (rows per split, drops per
+reason) and the statistics JSON (lengths, rows per family).
 
-    python stages/prepare.py --out-dir data/prepared --metrics metrics/prepare.json
+    python stages/prepare.py --out-dir data/prepared --metrics metrics/prepare.json \
+        --stats data/prepared/stats.json
 """
 
 from __future__ import annotations
@@ -14,33 +17,44 @@ import argparse
 import logging
 import sys
 
-from mathtune.examples import DataError, ExampleCounts, iter_examples
+from mathtune.decontamination import read_problem_texts
+from mathtune.examples import DataError, read_examples
 from mathtune.outputs import write_json
 from mathtune.params import ParamsError, load_params
 from mathtune.sources import SourceError, open_source
-from mathtune.splits import prepare_metrics, write_splits
+from mathtune.split_metrics import prepare_metrics, prepare_stats
+from mathtune.splits import SplitRule, write_splits
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out-dir", required=True, help="folder for train/validation.parquet")
+    parser.add_argument("--out-dir", required=True, help="folder for the split Parquet files")
     parser.add_argument("--metrics", required=True, help="JSON file for the prepare metrics")
+    parser.add_argument("--stats", required=True, help="JSON file for descriptive statistics")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         params = load_params().prepare
+        benchmark = [
+            text for path in params.decontaminate_against for text in read_problem_texts(path)
+        ]
+        rule = SplitRule(
+            salt=params.split_salt,
+            validation_fraction=params.validation_fraction,
+            heldout_families=frozenset(params.heldout_families),
+            ngram=params.decontaminate_ngram,
+            decontaminate_validation=params.decontaminate_validation,
+            benchmark_problems=tuple(benchmark),
+        )
         # No global seed: the synthetic source seeds each row from prepare.synthetic.seed and
         # the split hashes uuids, so nothing here draws random numbers.
-        source = open_source(params)
-        counts = ExampleCounts()
-        examples = iter_examples(source, params.target, params.max_rows, counts)
-        summary = write_splits(
-            examples, args.out_dir, params.split_salt, params.validation_fraction
-        )
+        outcomes = read_examples(open_source(params), params.target, params.max_rows)
+        report = write_splits(outcomes, args.out_dir, rule)
     except (ParamsError, SourceError, DataError) as err:
         sys.exit(f"prepare failed: {err}")
-    metrics = prepare_metrics(counts, summary)
+    metrics = prepare_metrics(report)
     write_json(args.metrics, metrics)
+    write_json(args.stats, prepare_stats(report))
     for key, value in metrics.items():
         print(f"{key}: {value}")
 

@@ -17,11 +17,11 @@ import torch
 import yaml
 
 from conftest import model_params
+from mathtune.curriculum import generate_row
 from mathtune.evaluation import PREDICTIONS_SCHEMA
 from mathtune.models import add_lora_adapter, load_base_model, locate_model
 from mathtune.params import LoraParams
 from mathtune.schema import PREPARED_SCHEMA
-from mathtune.synthetic import generate_row
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = 4
@@ -39,7 +39,9 @@ def inputs(tmp_path_factory, tiny_model_dir) -> Path:
     """A validation split of 6 synthetic rows and an adapter whose LoRA is not a no-op."""
     root = tmp_path_factory.mktemp("evaluate-inputs")
     rows = [generate_row(seed=0, index=index) for index in range(6)]
-    rows = [row | {"target": row["solution"]} for row in rows]
+    rows = [
+        row | {"target": row["solution"], "family": row["source"], "gradable": True} for row in rows
+    ]
     columns = {name: [row[name] for row in rows] for name in PREPARED_SCHEMA.names}
     (root / "data" / "prepared").mkdir(parents=True)
     pq.write_table(pa.table(columns, schema=PREPARED_SCHEMA), root / ARGUMENTS["--validation"])

@@ -5,11 +5,11 @@ import pytest
 import mathtune.examples
 from mathtune.examples import (
     DROP_REASONS,
-    DataError,
     Example,
-    ExampleCounts,
     build_example,
-    iter_examples,
+    family_of,
+    is_gradable,
+    read_examples,
     select_trace,
 )
 from mathtune.sources import RowBatch
@@ -37,7 +37,15 @@ def test_doctests_pass():
 
 def test_usable_row_becomes_an_example_for_each_target():
     assert build_example(ROW, "solution") == Example(
-        "u1", ROW["problem"], "5", ROW["solution"], "Algebra", "math-word-problem", "olympiads"
+        "u1",
+        ROW["problem"],
+        "5",
+        ROW["solution"],
+        "Algebra",
+        "math-word-problem",
+        "olympiads",
+        family="Algebra",
+        gradable=True,
     )
     assert build_example(ROW, "trace").target == ROW["generations"][1]
 
@@ -92,45 +100,76 @@ def batches_of(*rows_per_batch: list[dict], split: str | None = None) -> list[Ro
     return [RowBatch(list(rows), split) for rows in rows_per_batch]
 
 
-def test_duplicates_keep_the_first_usable_row_and_all_drops_are_counted():
+def test_duplicates_keep_the_first_usable_row_and_every_row_gives_an_outcome():
     rows = [
         {**ROW, "uuid": "a", "answer": ""},  # dropped: its uuid stays free
         {**ROW, "uuid": "a", "problem": "first usable"},
         {**ROW, "uuid": "a", "problem": "duplicate"},
         {**ROW, "uuid": "b"},
     ]
-    counts = ExampleCounts()
-    kept = list(iter_examples(batches_of(rows[:2], rows[2:]), "solution", None, counts))
-    assert [(example.uuid, example.problem) for example, _ in kept] == [
+    outcomes = [
+        outcome for outcome, _ in read_examples(batches_of(rows[:2], rows[2:]), "solution", None)
+    ]
+    assert outcomes[0] == "missing_answer" and outcomes[2] == "duplicate_uuid"
+    assert [(example.uuid, example.problem) for example in (outcomes[1], outcomes[3])] == [
         ("a", "first usable"),
         ("b", ROW["problem"]),
     ]
-    assert counts.rows_read == 4 and counts.kept == 2
-    assert counts.dropped == dict.fromkeys(DROP_REASONS, 0) | {
-        "missing_answer": 1,
-        "duplicate_uuid": 1,
-    }
 
 
 def test_max_rows_keeps_the_first_usable_rows_and_stops_reading():
     rows = [{**ROW, "uuid": str(i), "answer": "" if i == 1 else "5"} for i in range(10)]
-    counts = ExampleCounts()
-    kept = list(iter_examples(batches_of(rows[:4], rows[4:]), "solution", 3, counts))
-    assert [example.uuid for example, _ in kept] == ["0", "2", "3"]
-    assert (counts.rows_read, counts.kept, counts.dropped["missing_answer"]) == (4, 3, 1)
+    outcomes = [
+        outcome for outcome, _ in read_examples(batches_of(rows[:4], rows[4:]), "solution", 3)
+    ]
+    assert [getattr(outcome, "uuid", outcome) for outcome in outcomes] == [
+        "0",
+        "missing_answer",
+        "2",
+        "3",
+    ]
 
 
 def test_source_split_travels_with_each_example():
     batches = batches_of([{**ROW, "uuid": "t"}], split="train")
     batches += batches_of([{**ROW, "uuid": "v"}], split="validation")
-    kept = list(iter_examples(batches, "solution", None, ExampleCounts()))
-    assert [split for _, split in kept] == ["train", "validation"]
+    assert [split for _, split in read_examples(batches, "solution", None)] == [
+        "train",
+        "validation",
+    ]
 
 
-def test_all_rows_dropped_is_an_error_that_names_the_reasons():
-    rows = [{**ROW, "uuid": str(i), "correctness_math_verify": [False, False]} for i in range(3)]
-    with pytest.raises(DataError) as caught:
-        list(iter_examples(batches_of(rows), "trace", None, ExampleCounts()))
-    assert "all 3 rows" in str(caught.value)
-    assert "'missing_target': 3" in str(caught.value)
-    assert "prepare.target" in str(caught.value)
+@pytest.mark.parametrize(
+    ("source", "problem_type", "family"),
+    [
+        ("synthetic/percent_of", "Algebra", "percent_of"),  # curriculum: its own family
+        ("olympiads", "Number Theory", "Number Theory"),  # OpenR1: the subject
+        ("synthetic", "Geometry", "Geometry"),  # not the curriculum's prefix: a plain source
+        ("synthetic/", "Geometry", "Geometry"),  # the prefix without a family
+        ("cn_contest", "  ", "unknown"),
+    ],
+)
+def test_family_comes_from_the_curriculum_source_else_the_subject(source, problem_type, family):
+    assert family_of(source, problem_type) == family
+    row = {**ROW, "source": source, "problem_type": problem_type}
+    assert build_example(row, "solution").family == family
+
+
+@pytest.mark.parametrize(
+    ("answer", "question_type", "gradable"),
+    [
+        ("38", "math-word-problem", True),
+        ("\\frac{1}{2}", "MCQ", True),
+        ("proof", "math-word-problem", False),  # OpenR1's answer to proof questions
+        ("Proof", "math-word-problem", False),
+        ("notfound", "math-word-problem", False),
+        ("$-$", "math-word-problem", False),  # a dash in math mode
+        ("-", "cloze", False),
+        ("x = 2", "proof", False),  # a proof question whatever its answer says
+        ("-2", "math-word-problem", True),  # a negative number is not a dash
+    ],
+)
+def test_gradable_rows_are_those_a_checker_can_score(answer, question_type, gradable):
+    assert is_gradable(answer, question_type) is gradable
+    row = {**ROW, "answer": answer, "question_type": question_type}
+    assert build_example(row, "solution").gradable is gradable

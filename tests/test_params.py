@@ -47,6 +47,8 @@ def test_repository_params_file_is_valid():
         ("evaluate.batch_size", 0, "evaluate.batch_size = 0"),
         ("train.max_steps", 0, "null or an integer >= 1"),
         ("train.max_length", 8, "train.max_length = 8"),
+        ("prepare.decontaminate_ngram", 0, "prepare.decontaminate_ngram = 0.*open-r1 uses 8"),
+        ("prepare.heldout_families", ["lcm", "lcm"], "distinct family names"),
         # unknown choices
         ("prepare.source", "web", "one of synthetic, local, hub"),
         ("prepare.hub.config", "tiny", "one of default, extended, all"),
@@ -60,6 +62,9 @@ def test_repository_params_file_is_valid():
         ("train.per_device_batch_size", 2.5, "an integer"),
         ("train.padding_free", "yes", "true or false"),
         ("train.lora.target_modules", "q_proj", "a list"),
+        ("prepare.heldout_families", "lcm", "prepare.heldout_families = 'lcm'.*a list"),
+        ("prepare.decontaminate_against", [3], r"prepare.decontaminate_against\[0\] = 3"),
+        ("prepare.decontaminate_validation", "no", "true or false"),
         ("train.lora.target_modules", ["q_proj", 3], r"train.lora.target_modules\[1\] = 3"),
         ("model.hub_id", "", "a non-empty string"),
         ("train.lora", 16, "train.lora must be a mapping"),

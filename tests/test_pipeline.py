@@ -17,7 +17,14 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages", "mathtune", ".gitignore"]
+PROJECT_FILES = [
+    "dvc.yaml",
+    "params.yaml",
+    "stages",
+    "mathtune",
+    ".gitignore",
+    "benchmarks/probe_problems.jsonl",  # prepare decontaminates against it
+]
 
 pytestmark = pytest.mark.slow
 
@@ -52,6 +59,7 @@ def project(tmp_path_factory, tiny_model_dir) -> Path:
         if source.is_dir():
             shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(source, root / name)
     (root / "params.yaml").write_text(yaml.safe_dump(tiny_params(tiny_model_dir), sort_keys=False))
     run(["git", "init", "-q", "-b", "main"], root)
@@ -69,6 +77,8 @@ def test_repro_writes_every_output(project):
     for path in [
         "data/prepared/train.parquet",
         "data/prepared/validation.parquet",
+        "data/prepared/heldout.parquet",
+        "data/prepared/stats.json",
         "models/adapter/adapter_model.safetensors",
         "models/adapter/adapter_config.json",
         "metrics/prepare.json",

@@ -30,11 +30,13 @@ def test_openr1_schema_has_the_hub_columns_in_order():
     assert [message.field(i).name for i in range(message.num_fields)] == ["content", "role"]
 
 
-def test_prepared_schema_is_all_strings_in_the_agreed_order():
+def test_prepared_schema_is_strings_and_a_gradable_flag_in_the_agreed_order():
     assert PREPARED_SCHEMA.names == [
         "uuid", "problem", "answer", "target", "problem_type", "question_type", "source",
+        "family", "gradable",
     ]  # fmt: skip
-    assert all(field.type == pa.string() for field in PREPARED_SCHEMA)
+    assert PREPARED_SCHEMA.field("gradable").type == pa.bool_()
+    assert all(field.type == pa.string() for field in PREPARED_SCHEMA if field.name != "gradable")
 
 
 def test_needed_columns_reads_traces_only_for_the_trace_target():

@@ -6,10 +6,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from mathtune.curriculum import generate_table
 from mathtune.params import HubDatasetParams, load_params
 from mathtune.schema import needed_columns
 from mathtune.sources import SourceError, open_hub, open_local_files, open_source
-from mathtune.synthetic import generate_table
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION_COLUMNS = needed_columns("solution")

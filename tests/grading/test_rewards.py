@@ -8,6 +8,7 @@ import logging
 import pytest
 
 import mathtune.grading.rewards
+from mathtune.curriculum import generate_row
 from mathtune.grading.rewards import (
     REWARD_FUNCTIONS,
     accuracy_reward,
@@ -16,7 +17,6 @@ from mathtune.grading.rewards import (
     get_reward_function,
     reasoning_reward,
 )
-from mathtune.synthetic import generate_row
 
 GOOD = "<think>\n23 + 15 = 38\n</think>\nStep 1: add. So $23 + 15 = 38$.\nThus $\\boxed{38}$."
 UNBOXED = "The answer is 38."

@@ -4,9 +4,9 @@ import re
 
 import pyarrow.parquet as pq
 
-import mathtune.synthetic
+import mathtune.curriculum.rows
+from mathtune.curriculum import FAMILIES, FAMILY_NAMES, SOURCE_PREFIX, generate_row, generate_table
 from mathtune.schema import OPENR1_SCHEMA
-from mathtune.synthetic import FAMILIES, generate_row, generate_table
 
 # One full cycle of families, twice over.
 ROWS = [generate_row(seed=0, index=index) for index in range(2 * len(FAMILIES) * 10)]
@@ -23,7 +23,7 @@ def last_boxed(text: str) -> str:
 
 
 def test_doctests_pass():
-    assert doctest.testmod(mathtune.synthetic).failed == 0
+    assert doctest.testmod(mathtune.curriculum.rows).failed == 0
 
 
 def test_schema_equals_openr1_schema_also_after_parquet():
@@ -38,6 +38,11 @@ def test_same_seed_same_rows_and_rows_do_not_shift_with_count():
     assert generate_table(5, seed=3) == generate_table(12, seed=3).slice(0, 5)
     assert generate_table(4, seed=3, start=8) == generate_table(12, seed=3).slice(8, 4)
     assert generate_row(3, 7) != generate_row(4, 7)
+
+
+def test_rows_cycle_through_the_families_and_name_them_in_source():
+    sources = [row["source"] for row in ROWS[: 2 * len(FAMILIES)]]
+    assert sources == [SOURCE_PREFIX + name for name in FAMILY_NAMES] * 2
 
 
 def test_uuids_are_unique():

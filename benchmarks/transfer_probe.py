@@ -1,0 +1,110 @@
+"""Transfer probe: accuracy of the base model and of base + an adapter on problems written
+elsewhere. Trains nothing.
+
+Answers every problem of each given set greedily with the project's prompt
+(`generate_answers`, the evaluate stage's path) and scores it with the project's answer
+checker. Prints, per set and per group (the `family` column of a prepared split, or the
+`category` of a JSONL probe file), the accuracy and the share of answers that were boxed.
+Sets: Parquet or JSONL files with problem and answer columns, such as
+data/prepared/heldout.parquet (families kept out of training) and
+benchmarks/probe_problems.jsonl (62 problems written by hand in other phrasings, never
+trained on). Model and precision come from params.yaml `model:`.
+
+    python benchmarks/transfer_probe.py --adapter models/adapter \
+        data/prepared/heldout.parquet benchmarks/probe_problems.jsonl --per-group 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from mathtune.equivalence import check_answer
+from mathtune.generation import generate_answers
+from mathtune.models import locate_model
+from mathtune.params import load_params
+
+GROUP_COLUMNS = ("family", "category")
+
+
+def read_set(path: Path, per_group: int | None) -> list[dict]:
+    """Rows of a Parquet or JSONL set, at most `per_group` of each group, in file order."""
+    if path.suffix == ".parquet":
+        rows = pq.read_table(path).to_pylist()
+    else:
+        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    column = next((name for name in GROUP_COLUMNS if name in rows[0]), None)
+    taken: dict[str, int] = defaultdict(int)
+    kept = []
+    for row in rows:
+        group = str(row.get(column, "all"))
+        if row.get("gradable", True) and (per_group is None or taken[group] < per_group):
+            taken[group] += 1
+            kept.append({**row, "group": group})
+    return kept
+
+
+def score(rows: list[dict], texts: list[str]) -> dict[str, dict[str, float]]:
+    """Accuracy and boxed rate overall and per group."""
+    results: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+    for row, text in zip(rows, texts, strict=True):
+        outcome = (check_answer(text, row["answer"]).correct, "\\boxed" in text)
+        results["ALL"].append(outcome)
+        results[row["group"]].append(outcome)
+    return {
+        group: {
+            "n": len(outcomes),
+            "accuracy": round(sum(c for c, _ in outcomes) / len(outcomes), 3),
+            "boxed": round(sum(b for _, b in outcomes) / len(outcomes), 3),
+        }
+        for group, outcomes in sorted(results.items())
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sets", nargs="+", type=Path, help="Parquet/JSONL problem sets")
+    parser.add_argument("--adapter", required=True, type=Path, help="adapter folder")
+    parser.add_argument("--per-group", type=int, default=None, help="problems per group")
+    parser.add_argument("--max-new-tokens", type=int, default=256)
+    parser.add_argument("--show", type=int, default=3, help="completions printed per set")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    params = load_params()
+    evaluate = params.evaluate.__class__(
+        **{**vars(params.evaluate), "max_new_tokens": args.max_new_tokens}
+    )
+    sets = {str(path): read_set(path, args.per_group) for path in args.sets}
+    problems = [row["problem"] for rows in sets.values() for row in rows]
+    start = time.perf_counter()
+    generations = generate_answers(
+        locate_model(params.model), args.adapter, problems, evaluate, params.model.precision
+    )
+    print(f"{len(problems)} problems x 2 models in {time.perf_counter() - start:.0f} s")
+    figures, offset = {}, 0
+    for name, rows in sets.items():
+        for model, outputs in generations.items():
+            texts = [g.text for g in outputs[offset : offset + len(rows)]]
+            figures[f"{name} {model}"] = score(rows, texts)
+            overall = figures[f"{name} {model}"]["ALL"]
+            print(
+                f"{name} {model}: accuracy {overall['accuracy']:.3f} boxed {overall['boxed']:.3f}"
+            )
+            for row, text in list(zip(rows, texts, strict=True))[
+                : args.show if model == "tuned" else 0
+            ]:
+                print(f"  {row['problem'][:70]!r} gold {row['answer']!r} -> {text[-120:]!r}")
+        offset += len(rows)
+    for key, groups in figures.items():
+        print(key, json.dumps({g: v["accuracy"] for g, v in groups.items() if g != "ALL"}))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1))
+
+
+if __name__ == "__main__":
+    main()
