@@ -246,22 +246,28 @@ def _answer(
     evaluate: EvaluateParams,
     model_name: str,
 ) -> dict[str, list[list[Generation]]]:
-    answers = {}
+    # Requests with the same decoding share batches (seen and held-out rows fill one batch
+    # together instead of leaving two part-empty), then are split apart again.
+    shared: dict[Decoding, list[Request]] = {}
     for request in requests:
+        shared.setdefault(request.decoding, []).append(request)
+    answers: dict[str, list[list[Generation]]] = {request.name: [] for request in requests}
+    for decoding, members in shared.items():
+        joined = [prompt for request in members for prompt in prompts[request.name]]
+        names = " + ".join(request.name for request in members)
         draws = []
-        for draw in range(request.decoding.samples):
-            torch.manual_seed(request.decoding.seed + draw)  # greedy decoding draws nothing
+        for draw in range(decoding.samples):
+            torch.manual_seed(decoding.seed + draw)  # greedy decoding draws nothing
+            description = f"{model_name} {names}"
             draws.append(
                 generate_batched(
-                    model,
-                    tokenizer,
-                    prompts[request.name],
-                    request.decoding,
-                    evaluate.batch_size,
-                    description=f"{model_name} {request.name}",
+                    model, tokenizer, joined, decoding, evaluate.batch_size, description
                 )
             )
-        answers[request.name] = [list(completions) for completions in zip(*draws, strict=True)]
+        completions = [list(per_prompt) for per_prompt in zip(*draws, strict=True)]
+        for request in members:
+            answers[request.name] = completions[: len(request.problems)]
+            completions = completions[len(request.problems) :]
     return answers
 
 
