@@ -64,14 +64,14 @@ def write_accuracy_png(path: str | Path, accuracy: dict[str, dict[str, float]]) 
         axes.bar_label(bars, labels=[f"{value:.0%}" for value in values], fontsize=8)
     axes.set_xticks(range(len(groups)), groups)
     axes.set(title="Accuracy per model", ylabel="accuracy (greedy)", ylim=(0, 1.1))
-    axes.legend()
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1))  # outside: bars reach 100%
     _save(figure, path)
 
 
 def write_family_png(path: str | Path, accuracy: dict[str, dict[str, float]]) -> None:
     """Horizontal grouped bars: accuracy per family (`accuracy[model][family]`), per model."""
     models = list(accuracy)
-    families = sorted({family for values in accuracy.values() for family in values})
+    families = list(dict.fromkeys(family for values in accuracy.values() for family in values))
     height = 0.8 / max(1, len(models))
     figure, axes = plt.subplots(figsize=(8, max(3, 0.25 * len(families) * len(models) + 1.5)))
     for number, model in enumerate(models):
@@ -81,7 +81,8 @@ def write_family_png(path: str | Path, accuracy: dict[str, dict[str, float]]) ->
     axes.set_yticks([i + height * (len(models) - 1) / 2 for i in range(len(families))], families)
     axes.invert_yaxis()  # first family on top
     axes.set(title="Accuracy per problem family", xlabel="accuracy (greedy)", xlim=(0, 1))
-    axes.legend(loc="lower right")
+    axes.grid(axis="x", alpha=0.3)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1))  # outside: bars reach 100%
     _save(figure, path)
 
 
