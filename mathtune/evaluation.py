@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from mathtune.decoding import BASE_MODEL, Answers, Decoding, Generation, Request
 from mathtune.equivalence import check_answer
 from mathtune.eval_sets import EvalSet
-from mathtune.generation import BASE_MODEL, Answers, Decoding, Generation, Request
 from mathtune.params import EvaluateParams
 from mathtune.rewards import accuracy_reward, format_reward, reasoning_reward
 

@@ -8,8 +8,8 @@ marked truncated, so a model that never stops cannot hang evaluation. Decoding i
 or seeded sampling (`Decoding.temperature` > 0) for pass@1 estimates: draw k of a request
 starts from seed `seed + k`, so the same params give the same samples.
 
-Two backends, chosen by `evaluate.backend`: `transformers` (CPU or GPU, the default) and
-`vllm` (GPU only, imported lazily because it is an optional dependency).
+Two backends, chosen by `evaluate.backend`: `transformers` (CPU or GPU, the default, here)
+and `vllm` (GPU only, in mathtune/vllm_generation.py).
 """
 
 from __future__ import annotations
@@ -17,16 +17,23 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any
 
 import torch
 from tqdm.auto import tqdm
 from transformers import GenerationConfig, PreTrainedModel
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
+from mathtune.decoding import (
+    BASE_MODEL,
+    Answers,
+    Decoding,
+    Generation,
+    GenerationError,
+    Request,
+    stop_token_ids,
+)
 from mathtune.models import (
     ModelLocation,
     attach_adapter,
@@ -36,55 +43,10 @@ from mathtune.models import (
     resolve_dtype,
 )
 from mathtune.params import EvaluateParams, ModelParams
-from mathtune.prompts import end_of_turn_token_id, format_prompt
+from mathtune.prompts import format_prompt
+from mathtune.vllm_generation import generate_with_vllm, vllm_lora_rank
 
 logger = logging.getLogger(__name__)
-
-BASE_MODEL = "base"  # the model without adapter; every other model is named after its adapter
-VLLM_DTYPES = {"auto": "auto", "bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
-# vLLM preallocates LoRA buffers for one of these ranks; the adapter's r must fit.
-VLLM_LORA_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)
-
-
-class GenerationError(RuntimeError):
-    """Generation cannot run with these params; the message says the fix."""
-
-
-@dataclass(frozen=True)
-class Generation:
-    """One completion: text without the stop token, tokens generated (stop token included)."""
-
-    text: str
-    generated_tokens: int
-    truncated: bool  # reached max_new_tokens without a stop token
-
-
-@dataclass(frozen=True)
-class Decoding:
-    """How to answer: greedy when `temperature` is 0, else `samples` seeded draws."""
-
-    max_new_tokens: int
-    samples: int = 1
-    temperature: float = 0.0
-    top_p: float = 1.0
-    seed: int = 0
-
-    @property
-    def greedy(self) -> bool:
-        return self.temperature == 0.0
-
-
-@dataclass(frozen=True)
-class Request:
-    """Problems every model answers with one decoding; `name` keys the answers."""
-
-    name: str
-    problems: list[str]
-    decoding: Decoding
-
-
-# answers[model][request name][problem index] -> that problem's completions (one when greedy)
-Answers = dict[str, dict[str, list[list[Generation]]]]
 
 
 def check_backend(evaluate: EvaluateParams, model: ModelParams) -> None:
@@ -103,11 +65,6 @@ def check_backend(evaluate: EvaluateParams, model: ModelParams) -> None:
             "LoRA adapter. Fix: set model.source to hub or local, or evaluate.backend to "
             "transformers."
         )
-
-
-def stop_token_ids(tokenizer: PreTrainedTokenizerBase) -> list[int]:
-    """Token ids that end a generation: eos and the end-of-turn token of the chat template."""
-    return sorted({tokenizer.eos_token_id, end_of_turn_token_id(tokenizer)})
 
 
 def generation_config(tokenizer: PreTrainedTokenizerBase, decoding: Decoding) -> GenerationConfig:
@@ -221,7 +178,7 @@ def generate_answers(
     ranks = {name: check_adapter(path, location)["r"] for name, path in adapters.items()}
     if evaluate.backend == "vllm":
         lora_rank = max((vllm_lora_rank(adapters[n], r) for n, r in ranks.items()), default=None)
-        return _generate_with_vllm(location, adapters, lora_rank, requests, precision)
+        return generate_with_vllm(location, adapters, lora_rank, requests, precision)
     tokenizer = load_tokenizer(location)
     model = load_base_model(location)
     for name, path in adapters.items():
@@ -269,81 +226,3 @@ def _answer(
             answers[request.name] = completions[: len(request.problems)]
             completions = completions[len(request.problems) :]
     return answers
-
-
-def _generate_with_vllm(
-    location: ModelLocation,
-    adapters: dict[str, Path],
-    lora_rank: int | None,
-    requests: list[Request],
-    precision: str,
-) -> Answers:
-    # Imported here: vllm is optional and GPU-only; check_backend has vouched for it.
-    from vllm import LLM
-    from vllm.lora.request import LoRARequest
-
-    tokenizer = load_tokenizer(location)
-    lora = {"enable_lora": True, "max_lora_rank": lora_rank} if adapters else {}
-    llm = LLM(
-        model=location.name_or_path,
-        revision=location.revision,
-        trust_remote_code=location.trust_remote_code,
-        dtype=VLLM_DTYPES[precision],
-        generation_config="vllm",  # ignore checkpoint sampling defaults, as generation_config does
-        seed=0,
-        **lora,
-    )
-    loras = {
-        name: LoRARequest(name, number, str(path))
-        for number, (name, path) in enumerate(adapters.items(), start=1)
-    }
-    answers: Answers = {}
-    for model_name in (BASE_MODEL, *adapters):
-        answers[model_name] = {}
-        for request in requests:
-            prompts = [format_prompt(tokenizer, problem) for problem in request.problems]
-            # Token ids, not text, so both backends see exactly the same prompt tokens.
-            token_ids = tokenizer(prompts, add_special_tokens=False)["input_ids"]
-            outputs = llm.generate(
-                [{"prompt_token_ids": ids} for ids in token_ids],
-                _vllm_sampling(tokenizer, request.decoding),
-                lora_request=loras.get(model_name),
-            )
-            answers[model_name][request.name] = _read_vllm_outputs(outputs)
-    return answers
-
-
-def _vllm_sampling(tokenizer: PreTrainedTokenizerBase, decoding: Decoding) -> Any:
-    from vllm import SamplingParams
-
-    return SamplingParams(
-        n=decoding.samples,
-        temperature=decoding.temperature,
-        top_p=decoding.top_p,
-        seed=None if decoding.greedy else decoding.seed,
-        max_tokens=decoding.max_new_tokens,
-        stop_token_ids=stop_token_ids(tokenizer),
-        skip_special_tokens=True,
-    )
-
-
-def vllm_lora_rank(adapter_dir: Path, rank: int) -> int:
-    """The smallest of vLLM's preallocated LoRA ranks that holds an adapter of rank `rank`."""
-    fitting = [allowed for allowed in VLLM_LORA_RANKS if allowed >= rank]
-    if not fitting:
-        raise GenerationError(
-            f"The adapter in {adapter_dir} has rank r = {rank}, above vLLM's largest "
-            f"({VLLM_LORA_RANKS[-1]}). Fix: train with a smaller train.lora.r or use "
-            "evaluate.backend: transformers."
-        )
-    return fitting[0]
-
-
-def _read_vllm_outputs(outputs: list[Any]) -> list[list[Generation]]:
-    return [
-        [
-            Generation(item.text, len(item.token_ids), truncated=item.finish_reason == "length")
-            for item in output.outputs
-        ]
-        for output in outputs
-    ]

@@ -27,6 +27,7 @@ import logging
 import sys
 from pathlib import Path
 
+from mathtune.decoding import GenerationError
 from mathtune.eval_metrics import (
     accuracy_by_group,
     accuracy_rows,
@@ -43,7 +44,7 @@ from mathtune.evaluation import (
     score_answers,
 )
 from mathtune.figures import write_accuracy_png, write_family_png
-from mathtune.generation import GenerationError, check_backend, generate_answers
+from mathtune.generation import check_backend, generate_answers
 from mathtune.models import ModelLoadError, locate_model
 from mathtune.outputs import write_csv, write_json, write_parquet
 from mathtune.params import ParamsError, load_params, params_as_dict

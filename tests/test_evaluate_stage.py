@@ -13,13 +13,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import torch
 import yaml
 
-from conftest import model_params
+from conftest import model_params, save_random_adapter
 from mathtune.evaluation import PREDICTIONS_SCHEMA
-from mathtune.models import add_lora_adapter, load_base_model, locate_model
-from mathtune.params import LoraParams
+from mathtune.models import locate_model
 from mathtune.schema import PREPARED_SCHEMA
 from mathtune.synthetic import generate_row
 
@@ -50,17 +48,6 @@ def write_split(path: Path, indices: range, families: list[str], schema=SPLIT_SC
     pq.write_table(pa.table(columns, schema=schema), path)
 
 
-def save_adapter(location, path: Path, seed: int) -> None:
-    """An adapter whose LoRA is not a no-op, different for each seed."""
-    model = add_lora_adapter(load_base_model(location), LoraParams(4, 8, 0.0, ["q_proj", "v_proj"]))
-    torch.manual_seed(seed)
-    for name, weight in model.named_parameters():
-        if "lora_B" in name:
-            torch.nn.init.normal_(weight, std=1.0)
-    model.peft_config["default"].base_model_name_or_path = location.description
-    model.save_pretrained(path)
-
-
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory, tiny_model_dir) -> Path:
     """Seen and held-out splits of synthetic rows with families, and two adapters."""
@@ -69,8 +56,8 @@ def inputs(tmp_path_factory, tiny_model_dir) -> Path:
     write_split(root / ARGUMENTS["--validation"], range(6), ["sum", "sum", "pizza"])
     write_split(root / ARGUMENTS["--heldout"], range(6, 11), ["rectangle"])
     location = locate_model(model_params(source="local", local_dir=str(tiny_model_dir)))
-    save_adapter(location, root / "models" / "adapter", seed=0)
-    save_adapter(location, root / "models" / "grpo_adapter", seed=1)
+    save_random_adapter(location, root / "models" / "adapter", seed=0)
+    save_random_adapter(location, root / "models" / "grpo_adapter", seed=1)
     return root
 
 

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 import mathtune.evaluation
+from mathtune.decoding import Decoding, Generation
 from mathtune.eval_sets import EvalSet, Problem
 from mathtune.evaluation import (
     PREDICTIONS_SCHEMA,
@@ -21,7 +22,6 @@ from mathtune.evaluation import (
     score_answers,
     score_generations,
 )
-from mathtune.generation import Decoding, Generation
 from mathtune.params import build_params
 from mathtune.rewards import reasoning_reward
 

@@ -13,18 +13,14 @@ import yaml
 from transformers import GenerationConfig
 
 import mathtune.generation
-from conftest import model_params
+from conftest import model_params, save_random_adapter
+from mathtune.decoding import Decoding, GenerationError, Request, stop_token_ids
 from mathtune.generation import (
-    Decoding,
-    GenerationError,
-    Request,
     check_backend,
     cut_at_stop,
     generate_answers,
     generate_batched,
     prepare_for_generation,
-    stop_token_ids,
-    vllm_lora_rank,
 )
 from mathtune.models import (
     ModelLoadError,
@@ -74,17 +70,6 @@ def evaluate_params(**changes) -> EvaluateParams:
     return build_params(raw).evaluate
 
 
-def save_adapter(location, path: Path, seed: int) -> None:
-    """A LoRA adapter that changes the output (LoRA starts as a no-op), one per seed."""
-    model = add_lora_adapter(load_base_model(location), LoraParams(4, 8, 0.0, ["q_proj", "v_proj"]))
-    torch.manual_seed(seed)
-    for name, weight in model.named_parameters():
-        if "lora_B" in name:
-            torch.nn.init.normal_(weight, std=1.0)
-    model.peft_config["default"].base_model_name_or_path = location.description
-    model.save_pretrained(path)
-
-
 def force_logits(model, token_ids: list[int], value: float):
     """Hook the LM head so `token_ids` always get logit `value`; returns the handle."""
     index = torch.tensor(token_ids)
@@ -104,13 +89,6 @@ def force_logits(model, token_ids: list[int], value: float):
 )
 def test_cut_at_stop(tokens, expected):
     assert cut_at_stop(tokens, {2, 7}) == expected
-
-
-def test_stop_ids_hold_eos_and_end_of_turn_when_they_differ(tokenizer):
-    im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
-    assert stop_token_ids(tokenizer) == [im_end]  # SmolLM2: eos is <|im_end|>
-    qwen_like = load_tokenizer_with_eos(tokenizer, "<|endoftext|>")
-    assert stop_token_ids(qwen_like) == sorted({qwen_like.eos_token_id, im_end})
 
 
 def load_tokenizer_with_eos(tokenizer, eos_token: str):
@@ -172,8 +150,8 @@ def test_base_pass_has_the_adapters_off_and_no_checkpoint_defaults(
     # Would change the output if it leaked: the random model repeats tokens.
     GenerationConfig(no_repeat_ngram_size=1, repetition_penalty=5.0).save_pretrained(model_dir)
     location = locate_model(model_params(source="local", local_dir=str(model_dir)))
-    save_adapter(location, tmp_path / "sft", seed=0)
-    save_adapter(location, tmp_path / "grpo", seed=1)
+    save_random_adapter(location, tmp_path / "sft", seed=0)
+    save_random_adapter(location, tmp_path / "grpo", seed=1)
     adapters = {"sft": tmp_path / "sft", "grpo": tmp_path / "grpo"}
     requests = [Request("seen", PROBLEMS, GREEDY), Request("heldout", PROBLEMS[:2], GREEDY)]
     answers = generate_answers(location, adapters, requests, evaluate_params(batch_size=2), "fp32")
@@ -239,16 +217,6 @@ def test_vllm_backend_checks_the_adapter_base_before_importing_vllm(tiny_model_d
             evaluate_params(backend="vllm"),
             "fp32",
         )
-
-
-@pytest.mark.parametrize(("rank", "vllm_rank"), [(1, 8), (16, 16), (17, 32), (512, 512)])
-def test_vllm_lora_rank_is_the_smallest_preallocated_rank_that_fits(rank, vllm_rank):
-    assert vllm_lora_rank(Path("models/adapter"), rank) == vllm_rank
-
-
-def test_adapter_rank_above_vllm_limit_names_the_fix():
-    with pytest.raises(GenerationError, match="smaller train.lora.r"):
-        vllm_lora_rank(Path("models/adapter"), 1024)
 
 
 def test_doctests_pass():
