@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from mathtune.equivalence import check_answer
 from mathtune.generation import generate_answers
+from mathtune.grading.grader import grade_completions
 from mathtune.models import locate_model
 from mathtune.params import load_params
 
@@ -52,8 +52,9 @@ def read_set(path: Path, per_group: int | None) -> list[dict]:
 def score(rows: list[dict], texts: list[str]) -> dict[str, dict[str, float]]:
     """Accuracy and boxed rate overall and per group."""
     results: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
-    for row, text in zip(rows, texts, strict=True):
-        outcome = (check_answer(text, row["answer"]).correct, "\\boxed" in text)
+    grades = grade_completions(texts, [row["answer"] for row in rows])
+    for row, grade in zip(rows, grades, strict=True):
+        outcome = (grade.correct, grade.boxed)
         results["ALL"].append(outcome)
         results[row["group"]].append(outcome)
     return {

@@ -1,78 +1,55 @@
-"""Scoring generations with the project's reward functions, and the evaluate metrics.
+"""Scoring generations with the project's reward functions, one `Prediction` per completion.
 
-Each (model, problem) pair becomes one `Prediction`, graded once by the checker that RL
-training's rewards use (`mathtune.grading`). One row of data/eval/predictions.parquet:
+Each (model, problem, completion) becomes one `Prediction`, graded once by the checker that RL
+training's rewards read (`mathtune.grading`). Predictions stay rows from scoring to the
+Parquet file and the W&B table. One row of
+data/eval/predictions.parquet:
 
-    {"model": "tuned", "uuid": "1f0c8b3e-...", "problem": "Tom has 23 apples ...",
-     "problem_type": "Algebra", "gold": "38", "generation": "Add: $23 + 15 = 38$. ...",
-     "extracted_answer": "38", "extraction_strategy": "boxed", "correct": True,
-     "format_ok": True, "grader_timed_out": False, "reasoning_quality": 0.75,
-     "generated_tokens": 41, "truncated": False}
+    {"model": "sft", "split": "heldout", "sample": None, "uuid": "1f0c8b3e-...",
+     "problem": "Tom has 23 apples ...", "problem_type": "Algebra", "family": "sum_items",
+     "gold": "38", "generation": "Add: $23 + 15 = 38$. ...", "extracted_answer": "38",
+     "extraction_strategy": "boxed", "correct": True, "format_ok": True,
+     "grader_timed_out": False, "reasoning_quality": 0.75, "generated_tokens": 41,
+     "truncated": False}
 
-Per model: accuracy, format_rate (answer in `\\boxed{}` outside `<think>`), reasoning_quality
-(steps 50% + equations 50%), mean_reward (equal-weight mean of those three rewards),
-truncation_rate, mean_generated_tokens, grader_timeouts (answers scored incorrect because
-their comparison ran past the grader's deadline) and accuracy per problem type.
+`sample` is None for the greedy answer and k for the k-th sampled completion (benchmarks'
+pass@1). `grader_timed_out`: the comparison ran past the grader's deadline and was scored
+incorrect.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import re
+import types
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 
-from mathtune.generation import MODEL_NAMES, Generation
+from mathtune.decoding import BASE_MODEL, Answers, Decoding, Generation, Request
+from mathtune.eval_sets import EvalSet
 from mathtune.grading.grader import grade_completions
 from mathtune.grading.reasoning import score_reasoning
-from mathtune.outputs import atomic_path
-from mathtune.schema import read_prepared_columns
+from mathtune.params import EvaluateParams
 
-VALIDATION_COLUMNS = ("uuid", "problem", "answer", "problem_type")
-PLOT_COLUMNS = ("model", "accuracy", "format_rate", "reasoning_quality")
-DIGITS = 6  # metrics are rounded so that eval.json reads cleanly and diffs stay small
-# Columns of data/eval/predictions.parquet, in the order of the Prediction fields.
-PREDICTIONS_SCHEMA = pa.schema(
-    [
-        ("model", pa.string()),
-        ("uuid", pa.string()),
-        ("problem", pa.string()),
-        ("problem_type", pa.string()),
-        ("gold", pa.string()),
-        ("generation", pa.string()),
-        ("extracted_answer", pa.string()),
-        ("extraction_strategy", pa.string()),
-        ("correct", pa.bool_()),
-        ("format_ok", pa.bool_()),
-        ("grader_timed_out", pa.bool_()),
-        ("reasoning_quality", pa.float64()),
-        ("generated_tokens", pa.int64()),
-        ("truncated", pa.bool_()),
-    ]
-)
-
-
-@dataclass(frozen=True)
-class ValidationSet:
-    """The validation rows evaluated, as parallel columns in file order."""
-
-    uuid: list[str]
-    problem: list[str]
-    answer: list[str]
-    problem_type: list[str]
+ADAPTER_NAME = re.compile(r"[a-z][a-z0-9_]*")
+# Taken by the metric keys eval/base/..., eval/delta/... and eval/samples/...
+RESERVED_NAMES = (BASE_MODEL, "delta", "samples")
 
 
 @dataclass(frozen=True)
 class Prediction:
-    """One model's answer to one problem, scored."""
+    """One model's completion for one problem, scored."""
 
     model: str
+    split: str
+    sample: int | None  # None: the greedy answer; k: the k-th sampled completion
     uuid: str
     problem: str
     problem_type: str
+    family: str
     gold: str
     generation: str
     extracted_answer: str | None
@@ -85,48 +62,87 @@ class Prediction:
     truncated: bool
 
 
-@dataclass(frozen=True)
-class ModelMetrics:
-    """Aggregate scores of one model over the validation set (rates in [0, 1])."""
-
-    accuracy: float
-    format_rate: float
-    reasoning_quality: float
-    mean_reward: float
-    truncation_rate: float
-    mean_generated_tokens: float
-    grader_timeouts: int
-    accuracy_by_type: dict[str, float]  # slugified problem type -> accuracy
+def _arrow_type(annotation: object) -> pa.DataType:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        (annotation,) = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+    return {str: pa.string(), bool: pa.bool_(), int: pa.int64(), float: pa.float64()}[annotation]
 
 
-@dataclass(frozen=True)
-class EvaluationResult:
-    """Everything the evaluate stage writes: predictions, per-model metrics, eval.json."""
-
-    predictions: list[Prediction]  # all base rows, then all tuned rows
-    per_model: dict[str, ModelMetrics]
-    metrics: dict[str, float]
+# Columns of data/eval/predictions.parquet: the Prediction fields, in order.
+PREDICTIONS_SCHEMA = pa.schema(
+    [(name, _arrow_type(hint)) for name, hint in typing.get_type_hints(Prediction).items()]
+)
 
 
-def read_validation(path: Path, max_samples: int | None) -> ValidationSet:
-    """The first `max_samples` rows of the prepared validation split (all when None)."""
-    columns = read_prepared_columns(path, VALIDATION_COLUMNS)
-    return ValidationSet(**{name: values[:max_samples] for name, values in columns.items()})
+def parse_adapter_option(text: str) -> tuple[str, Path]:
+    """`NAME=PATH` of the --adapter option, the name checked for use in metric keys.
+
+    >>> parse_adapter_option("sft=models/adapter")
+    ('sft', PosixPath('models/adapter'))
+    """
+    name, separator, path = text.partition("=")
+    if not separator or not path or not ADAPTER_NAME.fullmatch(name) or name in RESERVED_NAMES:
+        raise ValueError(
+            f"--adapter {text!r}: expected NAME=PATH with NAME in lower case letters, digits "
+            f"and _ (not {' or '.join(RESERVED_NAMES)}), e.g. --adapter sft=models/adapter."
+        )
+    return name, Path(path)
+
+
+def build_requests(eval_sets: list[EvalSet], evaluate: EvaluateParams) -> list[Request]:
+    """Greedy answers for every set; benchmarks also get their seeded pass@1 samples."""
+    bench = evaluate.benchmarks
+    requests = []
+    for eval_set in eval_sets:
+        problems = [problem.problem for problem in eval_set.problems]
+        limit = bench.max_new_tokens if eval_set.benchmark else evaluate.max_new_tokens
+        requests.append(Request(eval_set.name, problems, Decoding(limit)))
+        if eval_set.benchmark and bench.samples > 0:
+            sampling = Decoding(limit, bench.samples, bench.temperature, bench.top_p, bench.seed)
+            requests.append(Request(sampled_name(eval_set.name), problems, sampling))
+    return requests
+
+
+def sampled_name(split: str) -> str:
+    """Name of the request that samples completions of `split` for pass@1."""
+    return f"{split}/sampled"
+
+
+def score_answers(eval_sets: list[EvalSet], answers: Answers) -> list[Prediction]:
+    """Every completion of every model scored: per model, per set, greedy then samples."""
+    predictions = []
+    for model, by_request in answers.items():
+        for eval_set in eval_sets:
+            greedy = [completions[0] for completions in by_request[eval_set.name]]
+            predictions += score_generations(model, eval_set, greedy)
+            for draw, generations in enumerate(_draws(by_request.get(sampled_name(eval_set.name)))):
+                predictions += score_generations(model, eval_set, generations, sample=draw)
+    return predictions
+
+
+def _draws(completions: list[list[Generation]] | None) -> list[list[Generation]]:
+    """Per-problem completions regrouped per draw: draws[k][i] is problem i's k-th sample."""
+    return [list(draw) for draw in zip(*completions, strict=True)] if completions else []
 
 
 def score_generations(
-    model: str, validation: ValidationSet, generations: list[Generation]
+    model: str, eval_set: EvalSet, generations: list[Generation], sample: int | None = None
 ) -> list[Prediction]:
     """Score one model's generations: one grade each, as RL training's rewards read it."""
+    problems = eval_set.problems
     texts = [generation.text for generation in generations]
-    grades = grade_completions(texts, validation.answer)
+    golds = [problem.answer for problem in problems]
+    grades = grade_completions(texts, golds)
     return [
         Prediction(
             model=model,
-            uuid=validation.uuid[index],
-            problem=validation.problem[index],
-            problem_type=validation.problem_type[index],
-            gold=validation.answer[index],
+            split=eval_set.name,
+            sample=sample,
+            uuid=problems[index].uuid,
+            problem=problems[index].problem,
+            problem_type=problems[index].problem_type,
+            family=problems[index].family,
+            gold=golds[index],
             generation=texts[index],
             extracted_answer=grades[index].extracted,
             extraction_strategy=grades[index].strategy,
@@ -141,87 +157,7 @@ def score_generations(
     ]
 
 
-def evaluate_generations(
-    validation: ValidationSet, generations: dict[str, list[Generation]]
-) -> EvaluationResult:
-    """Score the base and tuned generations and compute the metrics of both."""
-    scored = {name: score_generations(name, validation, generations[name]) for name in MODEL_NAMES}
-    per_model = {name: summarize_predictions(rows) for name, rows in scored.items()}
-    metrics = build_metrics(per_model["base"], per_model["tuned"], len(validation.problem))
-    return EvaluationResult([row for rows in scored.values() for row in rows], per_model, metrics)
-
-
-def summarize_predictions(predictions: list[Prediction]) -> ModelMetrics:
-    """Aggregate one model's predictions into its metrics."""
-    accuracy = _mean([p.correct for p in predictions])
-    format_rate = _mean([p.format_ok for p in predictions])
-    reasoning_quality = _mean([p.reasoning_quality for p in predictions])
-    by_type: dict[str, list[bool]] = {}
-    for prediction in predictions:
-        by_type.setdefault(slugify(prediction.problem_type), []).append(prediction.correct)
-    return ModelMetrics(
-        accuracy=accuracy,
-        format_rate=format_rate,
-        reasoning_quality=reasoning_quality,
-        mean_reward=_mean(
-            [(p.correct + p.format_ok + p.reasoning_quality) / 3 for p in predictions]
-        ),
-        truncation_rate=_mean([p.truncated for p in predictions]),
-        mean_generated_tokens=_mean([p.generated_tokens for p in predictions]),
-        grader_timeouts=sum(p.grader_timed_out for p in predictions),
-        accuracy_by_type={kind: _mean(values) for kind, values in sorted(by_type.items())},
-    )
-
-
-def build_metrics(base: ModelMetrics, tuned: ModelMetrics, samples: int) -> dict[str, float]:
-    """Flat, namespaced metrics for eval.json: eval/{base,tuned,delta}/<metric>, per type too."""
-    metrics: dict[str, float] = {"eval/samples": samples}
-    for name, result in (("base", base), ("tuned", tuned)):
-        for key, value in _scalars(result).items():
-            metrics[f"eval/{name}/{key}"] = value
-        for kind, value in result.accuracy_by_type.items():
-            metrics[f"eval/{name}/accuracy/{kind}"] = value
-    for key, value in _scalars(tuned).items():
-        metrics[f"eval/delta/{key}"] = round(value - _scalars(base)[key], DIGITS)
-    return metrics
-
-
-def slugify(problem_type: str | None) -> str:
-    """Metric-key form of a problem type.
-
-    >>> slugify("Number Theory")
-    'number_theory'
-    >>> slugify("Logic and Puzzles")
-    'logic_and_puzzles'
-    >>> slugify(None)
-    'unknown'
-    """
-    slug = re.sub(r"[^a-z0-9]+", "_", (problem_type or "").lower()).strip("_")
-    return slug or "unknown"
-
-
 def predictions_table(predictions: list[Prediction]) -> pa.Table:
-    """Arrow table of predictions, one row per (model, problem), columns as in Prediction."""
-    columns = {name: [getattr(p, name) for p in predictions] for name in PREDICTIONS_SCHEMA.names}
-    return pa.table(columns, schema=PREDICTIONS_SCHEMA)
-
-
-def write_accuracy_plot(path: str | Path, results: dict[str, ModelMetrics]) -> None:
-    """CSV for `dvc plots`: one row per model with accuracy, format_rate, reasoning_quality."""
-    with atomic_path(path) as temporary, temporary.open("w", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(PLOT_COLUMNS)
-        for name, result in results.items():
-            writer.writerow([name, result.accuracy, result.format_rate, result.reasoning_quality])
-
-
-def _scalars(result: ModelMetrics) -> dict[str, float]:
-    return {
-        key: value
-        for key, value in dataclasses.asdict(result).items()
-        if not isinstance(value, dict)
-    }
-
-
-def _mean(values: list[float] | list[bool] | list[int]) -> float:
-    return round(sum(values) / len(values), DIGITS) if values else 0.0
+    """Arrow table of predictions, one row per Prediction, columns as its fields."""
+    rows = [dataclasses.asdict(prediction) for prediction in predictions]
+    return pa.Table.from_pylist(rows, schema=PREDICTIONS_SCHEMA)

@@ -1,59 +1,52 @@
-"""Greedy generation for evaluation: the base model and base + adapter, batched.
+"""Generation for evaluation: the base model and base + each adapter, batched.
 
 Prompts are sorted by token length and generated longest first in left-padded batches with
 the KV cache, so little compute goes to padding; results come back in the caller's order.
 Generation stops on eos and on the chat template's end-of-turn token (they differ for
 Qwen2.5 base). A generation that reaches `max_new_tokens` without either is cut there and
-marked truncated, so a model that never stops cannot hang evaluation.
+marked truncated, so a model that never stops cannot hang evaluation. Decoding is greedy,
+or seeded sampling (`Decoding.temperature` > 0) for pass@1 estimates: draw k of a request
+starts from seed `seed + k`, so the same params give the same samples.
 
-Two backends, chosen by `evaluate.backend`: `transformers` (CPU or GPU, the default) and
-`vllm` (GPU only, imported lazily because it is an optional dependency).
+Two backends, chosen by `evaluate.backend`: `transformers` (CPU or GPU, the default, here)
+and `vllm` (GPU only, in mathtune/vllm_generation.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any
 
 import torch
 from tqdm.auto import tqdm
 from transformers import GenerationConfig, PreTrainedModel
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
+from mathtune.decoding import (
+    BASE_MODEL,
+    Answers,
+    Decoding,
+    Generation,
+    GenerationError,
+    Request,
+    stop_token_ids,
+)
 from mathtune.models import (
     ModelLocation,
+    attach_adapter,
     check_adapter,
-    load_adapter,
     load_base_model,
     load_tokenizer,
     resolve_dtype,
 )
 from mathtune.params import EvaluateParams, ModelParams
-from mathtune.prompts import end_of_turn_token_id, format_prompt
+from mathtune.prompts import format_prompt
+from mathtune.vllm_generation import generate_with_vllm, vllm_lora_rank
 
 logger = logging.getLogger(__name__)
-
-MODEL_NAMES = ("base", "tuned")
-VLLM_DTYPES = {"auto": "auto", "bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
-# vLLM preallocates LoRA buffers for one of these ranks; the adapter's r must fit.
-VLLM_LORA_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)
-
-
-class GenerationError(RuntimeError):
-    """Generation cannot run with these params; the message says the fix."""
-
-
-@dataclass(frozen=True)
-class Generation:
-    """One completion: text without the stop token, tokens generated (stop token included)."""
-
-    text: str
-    generated_tokens: int
-    truncated: bool  # reached max_new_tokens without a stop token
 
 
 def check_backend(evaluate: EvaluateParams, model: ModelParams) -> None:
@@ -74,23 +67,18 @@ def check_backend(evaluate: EvaluateParams, model: ModelParams) -> None:
         )
 
 
-def stop_token_ids(tokenizer: PreTrainedTokenizerBase) -> list[int]:
-    """Token ids that end a generation: eos and the end-of-turn token of the chat template."""
-    return sorted({tokenizer.eos_token_id, end_of_turn_token_id(tokenizer)})
-
-
-def greedy_config(tokenizer: PreTrainedTokenizerBase, max_new_tokens: int) -> GenerationConfig:
-    """Plain greedy decoding; every field that could change greedy output is set explicitly."""
+def generation_config(tokenizer: PreTrainedTokenizerBase, decoding: Decoding) -> GenerationConfig:
+    """Greedy or sampled decoding; every field that could change the output is set explicitly."""
     # generate() fills unset fields from the checkpoint's generation_config, which may carry
     # sampling defaults (Qwen2.5-Instruct: temperature 0.7, top_p 0.8, repetition_penalty
     # 1.05). The neutral values below also keep transformers from warning about them.
     return GenerationConfig(
-        max_new_tokens=max_new_tokens,
-        do_sample=False,
+        max_new_tokens=decoding.max_new_tokens,
+        do_sample=not decoding.greedy,
         num_beams=1,
-        temperature=1.0,
-        top_p=1.0,
-        top_k=50,
+        temperature=1.0 if decoding.greedy else decoding.temperature,
+        top_p=1.0 if decoding.greedy else decoding.top_p,
+        top_k=50 if decoding.greedy else 0,  # sampling: no top-k cut, as vLLM's default
         repetition_penalty=1.0,
         eos_token_id=stop_token_ids(tokenizer),
         pad_token_id=tokenizer.pad_token_id,
@@ -116,12 +104,12 @@ def generate_batched(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
     prompts: list[str],
-    max_new_tokens: int,
+    decoding: Decoding,
     batch_size: int,
     description: str = "generate",
 ) -> list[Generation]:
-    """Greedy completions of `prompts`, returned in their order."""
-    config = greedy_config(tokenizer, max_new_tokens)
+    """One completion of each of `prompts`, returned in their order."""
+    config = generation_config(tokenizer, decoding)
     encoded = tokenizer(prompts, add_special_tokens=False)["input_ids"]
     # Longest first: similar lengths share a batch, and the peak memory shows at once.
     order = sorted(range(len(prompts)), key=lambda index: -len(encoded[index]))
@@ -133,7 +121,11 @@ def generate_batched(
             results[index] = generation
     truncated = sum(generation.truncated for generation in results)
     logger.info(
-        "%s: %d of %d cut at %d new tokens", description, truncated, len(prompts), max_new_tokens
+        "%s: %d of %d cut at %d new tokens",
+        description,
+        truncated,
+        len(prompts),
+        decoding.max_new_tokens,
     )
     return results
 
@@ -168,7 +160,7 @@ def prepare_for_generation(model: PreTrainedModel, precision: str) -> PreTrained
     dtype = resolve_dtype(precision)
     logger.info("generating on %s in %s (model.precision = %s)", device, dtype, precision)
     model = model.to(device=device, dtype=dtype).eval()
-    # Checkpoint generation defaults must not leak into greedy decoding (see greedy_config).
+    # Checkpoint generation defaults must not leak into decoding (see generation_config).
     # A PeftModel hands its generation_config to the base model when it generates.
     model.generation_config = GenerationConfig()
     return model
@@ -176,83 +168,61 @@ def prepare_for_generation(model: PreTrainedModel, precision: str) -> PreTrained
 
 def generate_answers(
     location: ModelLocation,
-    adapter_dir: Path,
-    problems: list[str],
+    adapters: dict[str, Path],
+    requests: list[Request],
     evaluate: EvaluateParams,
     precision: str,
-) -> dict[str, list[Generation]]:
-    """Each problem answered by the base model and by base + adapter, keyed by MODEL_NAMES."""
-    adapter_config = check_adapter(adapter_dir, location)  # before any model loads
+) -> Answers:
+    """Every request answered by the base model and by base + each adapter (one model load)."""
+    # Every adapter is checked before any model loads, so a stale one fails in seconds.
+    ranks = {name: check_adapter(path, location)["r"] for name, path in adapters.items()}
     if evaluate.backend == "vllm":
-        lora_rank = vllm_lora_rank(adapter_dir, adapter_config["r"])
-        return _generate_with_vllm(location, adapter_dir, lora_rank, problems, evaluate, precision)
+        lora_rank = max((vllm_lora_rank(adapters[n], r) for n, r in ranks.items()), default=None)
+        return generate_with_vllm(location, adapters, lora_rank, requests, precision)
     tokenizer = load_tokenizer(location)
-    # One load, two passes: the adapter is attached (and checked against its base) before
-    # any generation, and switched off for the base pass.
-    model = load_adapter(load_base_model(location), adapter_dir, location)
+    model = load_base_model(location)
+    for name, path in adapters.items():
+        model = attach_adapter(model, path, name, location)
     model = prepare_for_generation(model, precision)
-    prompts = [format_prompt(tokenizer, problem) for problem in problems]
-    options = dict(max_new_tokens=evaluate.max_new_tokens, batch_size=evaluate.batch_size)
-    with model.disable_adapter():
-        base = generate_batched(model, tokenizer, prompts, **options, description="base")
-    tuned = generate_batched(model, tokenizer, prompts, **options, description="tuned")
-    return {"base": base, "tuned": tuned}
+    prompts = {r.name: [format_prompt(tokenizer, p) for p in r.problems] for r in requests}
+    # The base pass runs with every adapter switched off, then each adapter alone.
+    off = model.disable_adapter() if adapters else contextlib.nullcontext()
+    with off:
+        answers = {BASE_MODEL: _answer(model, tokenizer, requests, prompts, evaluate, BASE_MODEL)}
+    for name in adapters:
+        model.set_adapter(name)
+        answers[name] = _answer(model, tokenizer, requests, prompts, evaluate, name)
+    return answers
 
 
-def _generate_with_vllm(
-    location: ModelLocation,
-    adapter_dir: Path,
-    lora_rank: int,
-    problems: list[str],
+def _answer(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    requests: list[Request],
+    prompts: dict[str, list[str]],
     evaluate: EvaluateParams,
-    precision: str,
-) -> dict[str, list[Generation]]:
-    # Imported here: vllm is optional and GPU-only; check_backend has vouched for it.
-    from vllm import LLM, SamplingParams
-    from vllm.lora.request import LoRARequest
-
-    tokenizer = load_tokenizer(location)
-    prompts = [format_prompt(tokenizer, problem) for problem in problems]
-    # Token ids, not text, so both backends see exactly the same prompt tokens.
-    token_ids = tokenizer(prompts, add_special_tokens=False)["input_ids"]
-    requests = [{"prompt_token_ids": ids} for ids in token_ids]
-    llm = LLM(
-        model=location.name_or_path,
-        revision=location.revision,
-        trust_remote_code=location.trust_remote_code,
-        dtype=VLLM_DTYPES[precision],
-        enable_lora=True,
-        max_lora_rank=lora_rank,
-        generation_config="vllm",  # ignore checkpoint sampling defaults, as greedy_config does
-        seed=0,
-    )
-    sampling = SamplingParams(
-        temperature=0.0,
-        max_tokens=evaluate.max_new_tokens,
-        stop_token_ids=stop_token_ids(tokenizer),
-        skip_special_tokens=True,
-    )
-    adapter = LoRARequest("tuned", 1, str(adapter_dir))
-    base = llm.generate(requests, sampling)
-    tuned = llm.generate(requests, sampling, lora_request=adapter)
-    return {"base": _read_vllm_outputs(base), "tuned": _read_vllm_outputs(tuned)}
-
-
-def vllm_lora_rank(adapter_dir: Path, rank: int) -> int:
-    """The smallest of vLLM's preallocated LoRA ranks that holds an adapter of rank `rank`."""
-    fitting = [allowed for allowed in VLLM_LORA_RANKS if allowed >= rank]
-    if not fitting:
-        raise GenerationError(
-            f"The adapter in {adapter_dir} has rank r = {rank}, above vLLM's largest "
-            f"({VLLM_LORA_RANKS[-1]}). Fix: train with a smaller train.lora.r or use "
-            "evaluate.backend: transformers."
-        )
-    return fitting[0]
-
-
-def _read_vllm_outputs(outputs: list[Any]) -> list[Generation]:
-    completions = [output.outputs[0] for output in outputs]
-    return [
-        Generation(item.text, len(item.token_ids), truncated=item.finish_reason == "length")
-        for item in completions
-    ]
+    model_name: str,
+) -> dict[str, list[list[Generation]]]:
+    # Requests with the same decoding share batches (seen and held-out rows fill one batch
+    # together instead of leaving two part-empty), then are split apart again.
+    shared: dict[Decoding, list[Request]] = {}
+    for request in requests:
+        shared.setdefault(request.decoding, []).append(request)
+    answers: dict[str, list[list[Generation]]] = {request.name: [] for request in requests}
+    for decoding, members in shared.items():
+        joined = [prompt for request in members for prompt in prompts[request.name]]
+        names = " + ".join(request.name for request in members)
+        draws = []
+        for draw in range(decoding.samples):
+            torch.manual_seed(decoding.seed + draw)  # greedy decoding draws nothing
+            description = f"{model_name} {names}"
+            draws.append(
+                generate_batched(
+                    model, tokenizer, joined, decoding, evaluate.batch_size, description
+                )
+            )
+        completions = [list(per_prompt) for per_prompt in zip(*draws, strict=True)]
+        for request in members:
+            answers[request.name] = completions[: len(request.problems)]
+            completions = completions[len(request.problems) :]
+    return answers

@@ -183,8 +183,18 @@ def check_adapter(adapter_dir: Path, location: ModelLocation) -> dict:
 def load_adapter(model: PreTrainedModel, adapter_dir: Path, location: ModelLocation) -> PeftModel:
     """Attach a trained adapter, checking it was trained on this base model."""
     check_adapter(adapter_dir, location)
+    return attach_adapter(model, adapter_dir, "default", location)
+
+
+def attach_adapter(
+    model: PreTrainedModel | PeftModel, adapter_dir: Path, name: str, location: ModelLocation
+) -> PeftModel:
+    """Add the adapter in `adapter_dir` under `name`; the caller has run check_adapter on it."""
     try:
-        return PeftModel.from_pretrained(model, adapter_dir)
+        if isinstance(model, PeftModel):
+            model.load_adapter(adapter_dir, adapter_name=name)
+            return model
+        return PeftModel.from_pretrained(model, adapter_dir, adapter_name=name)
     except RuntimeError as err:
         raise ModelLoadError(
             f"The adapter in {adapter_dir} does not fit {location.description}: {err}"

@@ -8,6 +8,7 @@ result, so every output is written to a temporary sibling and moved into place a
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import shutil
@@ -48,6 +49,14 @@ def write_parquet(path: str | Path, table: pa.Table) -> None:
     """Write an Arrow table as Parquet."""
     with atomic_path(path) as temporary:
         pq.write_table(table, temporary)
+
+
+def write_csv(path: str | Path, rows: list[dict[str, Any]]) -> None:
+    """Write rows (dicts with the same keys, in order) as CSV with a header line."""
+    with atomic_path(path) as temporary, temporary.open("w", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def _remove(path: Path) -> None:

@@ -20,6 +20,8 @@ from typing import Any, Literal
 import yaml
 
 PARAMS_FILE = Path("params.yaml")
+# The standard benchmarks evaluate can score: one BenchmarksParams field each.
+BENCHMARK_NAMES = ("math500", "gsm8k")
 
 
 class ParamsError(ValueError):
@@ -176,11 +178,64 @@ class TrainParams:
 
 
 @dataclass(frozen=True)
+class BenchmarkParams:
+    source: Literal["none", "hub", "local"]
+    dataset: str
+    config: str
+    split: str
+    revision: str
+    local_files: list[str]
+
+
+@dataclass(frozen=True)
+class BenchmarksParams:
+    math500: BenchmarkParams
+    gsm8k: BenchmarkParams
+    max_samples: int | None
+    max_new_tokens: int
+    samples: int
+    temperature: float
+    top_p: float
+    seed: int
+
+    def __post_init__(self) -> None:
+        for name in BENCHMARK_NAMES:
+            benchmark = getattr(self, name)
+            _require(
+                benchmark.source != "local" or len(benchmark.local_files) > 0,
+                f"evaluate.benchmarks.{name}.local_files",
+                benchmark.local_files,
+                f"a Parquet or JSONL path when evaluate.benchmarks.{name}.source is local",
+            )
+        _require(
+            self.max_samples is None or self.max_samples >= 1,
+            "evaluate.benchmarks.max_samples",
+            self.max_samples,
+            "null or an integer >= 1",
+        )
+        _require(
+            self.max_new_tokens >= 1,
+            "evaluate.benchmarks.max_new_tokens",
+            self.max_new_tokens,
+            "an integer >= 1",
+        )
+        _require(self.samples >= 0, "evaluate.benchmarks.samples", self.samples, "an integer >= 0")
+        _require(
+            self.temperature > 0,
+            "evaluate.benchmarks.temperature",
+            self.temperature,
+            "must be > 0 (greedy answers are scored anyway; set samples: 0 for greedy only)",
+        )
+        _require(0 < self.top_p <= 1, "evaluate.benchmarks.top_p", self.top_p, "in (0, 1]")
+
+
+@dataclass(frozen=True)
 class EvaluateParams:
     max_samples: int | None
     max_new_tokens: int
     batch_size: int
     backend: Literal["transformers", "vllm"]
+    benchmarks: BenchmarksParams
 
     def __post_init__(self) -> None:
         _require(

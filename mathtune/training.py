@@ -73,6 +73,14 @@ class TrainPaths:
 
 
 @dataclass(frozen=True)
+class TrainingSetup:
+    """What check_training resolved once: the model to train and the precision flags."""
+
+    location: ModelLocation
+    precision: dict[str, bool]  # TrainingArguments' bf16 / fp16
+
+
+@dataclass(frozen=True)
 class TrainResult:
     metrics: dict[str, float]  # the train stage's DVC metrics
     loss_curve: list[dict[str, float | None]]  # rows of step, train_loss, eval_loss
@@ -117,7 +125,7 @@ def optimizer_steps(train: TrainParams, train_examples: int) -> int:
 
 
 def build_training_arguments(
-    train: TrainParams, dtype: torch.dtype, output_dir: Path, train_examples: int
+    train: TrainParams, precision: dict[str, bool], output_dir: Path, train_examples: int
 ) -> TrainingArguments:
     """TrainingArguments from params; checkpoints go to `output_dir`, integrations stay off."""
     warmup_steps = math.ceil(train.warmup_ratio * optimizer_steps(train, train_examples))
@@ -151,7 +159,7 @@ def build_training_arguments(
         use_cpu=not torch.cuda.is_available(),  # transformers asks for it to allow bf16 on CPU
         dataloader_pin_memory=torch.cuda.is_available(),
         report_to=[],
-        **precision_flags(dtype),
+        **precision,
     )
 
 
@@ -198,7 +206,7 @@ class MetricsCallback(TrainerCallback):
         self._mark = time.perf_counter()
 
 
-def check_training(params: Params) -> ModelLocation:
+def check_training(params: Params) -> TrainingSetup:
     """The model to train, once every check that needs no weights or data has passed.
 
     It takes seconds, so the train stage runs it before it starts a W&B run or loads anything.
@@ -206,26 +214,25 @@ def check_training(params: Params) -> ModelLocation:
     location = locate_model(params.model)
     check_target_modules(location, params.train.lora.target_modules)
     check_gpu_options(params.train)
-    precision_flags(resolve_dtype(params.model.precision))
-    return location
+    return TrainingSetup(location, precision_flags(resolve_dtype(params.model.precision)))
 
 
 def train_adapter(
     params: Params,
-    location: ModelLocation,
+    setup: TrainingSetup,
     paths: TrainPaths,
     tracking: TrackingRun | None = None,
     extra_callbacks: list[TrainerCallback] | None = None,
 ) -> TrainResult:
-    """Train a LoRA adapter on `location` (from check_training) into `paths.adapter_dir`.
+    """Train a LoRA adapter on the model check_training set up into `paths.adapter_dir`.
 
     A checkpoint of a killed run with the same params, data and code is resumed.
     """
-    dtype = resolve_dtype(params.model.precision)
+    location = setup.location
     tokenizer = load_tokenizer(location)
     splits = [load_split(path, tokenizer, params.train.max_length) for path in paths.splits]
     arguments = build_training_arguments(
-        params.train, dtype, paths.checkpoint_dir, len(splits[0].features)
+        params.train, setup.precision, paths.checkpoint_dir, len(splits[0].features)
     )
     set_seed(params.train.seed)  # the LoRA weights' random initialisation
     model = add_lora_adapter(load_base_model(location), params.train.lora)

@@ -1,15 +1,22 @@
-"""evaluate: validation problems → base vs tuned accuracy, reasoning metrics and predictions.
+"""evaluate: seen and held-out problems (and benchmarks) → accuracy of base and each adapter.
 
-Inputs: the prepared validation split, the trained adapter folder and params.yaml `model:`,
-`evaluate:` and `wandb:`. The first evaluate.max_samples problems are answered greedily by
-the base model and by base + adapter (one model load, two passes), and every answer is
-scored with the project's reward functions. Outputs: the metrics JSON (eval/base/*,
-eval/tuned/*, eval/delta/* = tuned - base), the predictions Parquet (one row per model and
-problem) and the plot CSV (model, accuracy, format_rate, reasoning_quality).
+Inputs: the prepared validation split (families training saw), the held-out split (whole
+families kept out of training), each adapter named on the command line, and params.yaml
+`model:`, `evaluate:` and `wandb:`. Up to evaluate.max_samples rows per split, spread over
+its families, are answered greedily by the base model and by base + each adapter (one model
+load, one pass per model), plus the benchmarks that evaluate.benchmarks turns on (greedy and
+seeded samples for pass@1). Every answer is scored with the project's reward functions.
+
+Outputs: the metrics JSON (layout in mathtune/eval_metrics.py), the breakdown JSON (per
+family, problem type, level, subject), the predictions Parquet (one row per model, problem
+and completion), the accuracy plot CSV and two PNG figures (accuracy per model and set,
+accuracy per family).
 
     python stages/evaluate.py --validation data/prepared/validation.parquet \
-        --adapter-dir models/adapter --metrics metrics/eval.json \
-        --predictions data/eval/predictions.parquet --plot plots/eval_accuracy.csv
+        --heldout data/prepared/heldout.parquet --adapter sft=models/adapter \
+        --metrics metrics/eval.json --breakdown reports/eval_breakdown.json \
+        --predictions data/eval/predictions.parquet --plot plots/eval_accuracy.csv \
+        --accuracy-figure plots/eval_accuracy.png --family-figure plots/eval_families.png
 """
 
 from __future__ import annotations
@@ -20,52 +27,100 @@ import logging
 import sys
 from pathlib import Path
 
+from mathtune.decoding import GenerationError
+from mathtune.eval_metrics import (
+    accuracy_by_group,
+    accuracy_rows,
+    build_breakdown,
+    build_metrics,
+    family_accuracy,
+)
+from mathtune.eval_sets import EvalSetError, read_benchmarks, read_split
 from mathtune.evaluation import (
     PREDICTIONS_SCHEMA,
-    evaluate_generations,
+    build_requests,
+    parse_adapter_option,
     predictions_table,
-    read_validation,
-    write_accuracy_plot,
+    score_answers,
 )
-from mathtune.generation import GenerationError, check_backend, generate_answers
+from mathtune.figures import write_accuracy_png, write_family_png
+from mathtune.generation import check_backend, generate_answers
 from mathtune.models import ModelLoadError, locate_model
-from mathtune.outputs import write_json, write_parquet
+from mathtune.outputs import write_csv, write_json, write_parquet
 from mathtune.params import ParamsError, load_params
 from mathtune.schema import SplitError
 from mathtune.tracking import start_run
 
 
-def main() -> None:
+def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--validation", required=True, type=Path, help="validation split")
-    parser.add_argument("--adapter-dir", required=True, type=Path, help="trained adapter folder")
-    parser.add_argument("--metrics", required=True, help="JSON file for the eval metrics")
-    parser.add_argument("--predictions", required=True, help="Parquet file for the predictions")
-    parser.add_argument("--plot", required=True, help="CSV file for the accuracy bar chart")
-    args = parser.parse_args()
+    parser.add_argument("--validation", required=True, type=Path, help="seen-family split")
+    parser.add_argument("--heldout", required=True, type=Path, help="held-out-family split")
+    parser.add_argument(
+        "--adapter",
+        action="append",
+        default=[],
+        type=_adapter_option,
+        metavar="NAME=PATH",
+        help="an adapter to evaluate as model NAME (repeat for more; base is always evaluated)",
+    )
+    for option, what in [
+        ("--metrics", "JSON file for the eval metrics"),
+        ("--breakdown", "JSON file for per-group accuracies (not a DVC metric)"),
+        ("--predictions", "Parquet file for the predictions"),
+        ("--plot", "CSV file for the accuracy bar chart"),
+        ("--accuracy-figure", "PNG of accuracy per model and set"),
+        ("--family-figure", "PNG of accuracy per model and family"),
+    ]:
+        parser.add_argument(option, required=True, type=Path, help=what)
+    return parser.parse_args()
+
+
+def _adapter_option(text: str) -> tuple[str, Path]:
+    try:
+        return parse_adapter_option(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
+
+
+def main() -> None:
+    args = parse_arguments()
+    adapters = dict(args.adapter)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         params = load_params()
         check_backend(params.evaluate, params.model)
-        # No seed: greedy decoding draws no random numbers.
-        validation = read_validation(args.validation, params.evaluate.max_samples)
-        location = locate_model(params.model)
-        generations = generate_answers(
-            location, args.adapter_dir, validation.problem, params.evaluate, params.model.precision
+        limit = params.evaluate.max_samples
+        eval_sets = [read_split("seen", args.validation, limit)]
+        eval_sets += [read_split("heldout", args.heldout, limit)]
+        eval_sets += read_benchmarks(params.evaluate.benchmarks)
+        # No seed here: greedy decoding draws nothing, and sampling seeds each draw itself.
+        answers = generate_answers(
+            locate_model(params.model),
+            adapters,
+            build_requests(eval_sets, params.evaluate),
+            params.evaluate,
+            params.model.precision,
         )
-    except (ParamsError, GenerationError, SplitError, ModelLoadError) as err:
+    except (ParamsError, GenerationError, SplitError, ModelLoadError, EvalSetError) as err:
         sys.exit(f"evaluate failed: {err}")
-    result = evaluate_generations(validation, generations)
-    write_json(args.metrics, result.metrics)
-    write_parquet(args.predictions, predictions_table(result.predictions))
-    write_accuracy_plot(args.plot, result.per_model)
+    models = list(answers)
+    predictions = score_answers(eval_sets, answers)
+    metrics = build_metrics(predictions, eval_sets)
+    breakdown = build_breakdown(predictions, eval_sets)
+    write_json(args.metrics, metrics)
+    write_json(args.breakdown, breakdown)
+    write_parquet(args.predictions, predictions_table(predictions))
+    write_csv(args.plot, accuracy_rows(metrics, models, eval_sets))
+    write_accuracy_png(args.accuracy_figure, accuracy_by_group(metrics, models, eval_sets))
+    write_family_png(args.family_figure, family_accuracy(breakdown, eval_sets))
     run = start_run(params, job_type="evaluate")
-    run.log(result.metrics)
-    run.summarize(result.metrics)
-    rows = [list(dataclasses.astuple(prediction)) for prediction in result.predictions]
+    run.log(metrics)
+    run.summarize(metrics)
+    rows = [list(dataclasses.astuple(prediction)) for prediction in predictions]
     run.log_table("eval/predictions", PREDICTIONS_SCHEMA.names, rows)
     run.finish()
-    for key, value in result.metrics.items():
+    for key, value in metrics.items():
         print(f"{key}: {value}")
 
 

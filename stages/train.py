@@ -3,14 +3,15 @@
 Inputs: the train and validation Parquet files of the prepare stage, and params.yaml
 `model:`, `train:` and `wandb:`. Outputs: the adapter folder (adapter_model.safetensors,
 adapter_config.json, tokenizer files), the metrics JSON (final train and eval loss, steps,
-tokens seen, runtime) and the loss-curve CSV (step, train_loss, eval_loss). Checkpoints go
+tokens seen, runtime), the loss-curve CSV (step, train_loss, eval_loss) and its PNG figure
+(readable where `dvc plots show` cannot load vega, i.e. offline). Checkpoints go
 to --checkpoint-dir every train.save_steps; a killed run resumes from them, and they are
 removed once every output is in place.
 
     python stages/train.py --train data/prepared/train.parquet \
         --validation data/prepared/validation.parquet --adapter-dir models/adapter \
         --checkpoint-dir checkpoints/train --metrics metrics/train.json \
-        --plot plots/train_loss.csv
+        --plot plots/train_loss.csv --figure plots/train_loss.png
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import sys
 from pathlib import Path
 
 from mathtune.checkpoints import discard_checkpoints
+from mathtune.figures import write_curve_png
 from mathtune.models import ModelLoadError
 from mathtune.outputs import write_json
 from mathtune.params import ParamsError, load_params
@@ -43,18 +45,20 @@ def main() -> None:
     parser.add_argument("--checkpoint-dir", required=True, type=Path, help="resumable state")
     parser.add_argument("--metrics", required=True, help="JSON file for the train metrics")
     parser.add_argument("--plot", required=True, help="CSV file for the loss curve")
+    parser.add_argument("--figure", required=True, help="PNG file of the loss curve")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     paths = TrainPaths(args.train, args.validation, args.adapter_dir, args.checkpoint_dir)
     try:
         params = load_params()
-        location = check_training(params)
+        setup = check_training(params)
         run = start_run(params, job_type="train")
-        result = train_adapter(params, location, paths, tracking=run)
+        result = train_adapter(params, setup, paths, tracking=run)
     except (ParamsError, ModelLoadError, SplitError, TrainingError) as err:
         sys.exit(f"train failed: {err}")
     write_json(args.metrics, result.metrics)
     write_loss_curve(args.plot, result.loss_curve)
+    write_curve_png(args.plot, args.figure, title="Training loss", y_label="loss")
     discard_checkpoints(args.checkpoint_dir)  # last: a kill before this still resumes
     run.summarize(result.metrics)
     run.finish()

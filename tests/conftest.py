@@ -21,8 +21,14 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from transformers import LlamaConfig, LlamaForCausalLM  # noqa: E402
 
-from mathtune.models import load_tokenizer, locate_model  # noqa: E402
-from mathtune.params import ModelParams  # noqa: E402
+from mathtune.models import (  # noqa: E402
+    ModelLocation,
+    add_lora_adapter,
+    load_base_model,
+    load_tokenizer,
+    locate_model,
+)
+from mathtune.params import LoraParams, ModelParams  # noqa: E402
 
 
 def model_params(**changes) -> ModelParams:
@@ -36,6 +42,20 @@ def model_params(**changes) -> ModelParams:
         precision="fp32",
     )
     return ModelParams(**(defaults | changes))
+
+
+def save_random_adapter(location: ModelLocation, path: Path, seed: int) -> None:
+    """A LoRA adapter for `location` that changes the output, different for each seed.
+
+    LoRA starts as a no-op (B = 0); random B weights make an adapter's pass show.
+    """
+    model = add_lora_adapter(load_base_model(location), LoraParams(4, 8, 0.0, ["q_proj", "v_proj"]))
+    torch.manual_seed(seed)
+    for name, weight in model.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(weight, std=1.0)
+    model.peft_config["default"].base_model_name_or_path = location.description
+    model.save_pretrained(path)
 
 
 @pytest.fixture(scope="session")

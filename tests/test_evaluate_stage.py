@@ -13,51 +13,58 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import torch
 import yaml
 
-from conftest import model_params
+from conftest import model_params, save_random_adapter
 from mathtune.curriculum import generate_row
 from mathtune.evaluation import PREDICTIONS_SCHEMA
-from mathtune.models import add_lora_adapter, load_base_model, locate_model
-from mathtune.params import LoraParams
+from mathtune.models import locate_model
 from mathtune.schema import PREPARED_SCHEMA
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = 4
 ARGUMENTS = {
     "--validation": "data/prepared/validation.parquet",
-    "--adapter-dir": "models/adapter",
+    "--heldout": "data/prepared/heldout.parquet",
     "--metrics": "metrics/eval.json",
+    "--breakdown": "reports/eval_breakdown.json",
     "--predictions": "data/eval/predictions.parquet",
     "--plot": "plots/eval_accuracy.csv",
+    "--accuracy-figure": "plots/eval_accuracy.png",
+    "--family-figure": "plots/eval_families.png",
 }
+ADAPTERS = ["--adapter", "sft=models/adapter", "--adapter", "grpo=models/grpo_adapter"]
+# Prepared splits without the family column, as prepare wrote them before families existed.
+SCHEMA_WITHOUT_FAMILY = PREPARED_SCHEMA.remove(PREPARED_SCHEMA.get_field_index("family"))
+
+
+def write_split(path: Path, indices: range, families: list[str], schema=PREPARED_SCHEMA) -> None:
+    """Synthetic rows `indices` as a prepared split, families given in turn."""
+    rows = [generate_row(seed=0, index=index) for index in indices]
+    rows = [
+        row
+        | {"target": row["solution"], "family": families[number % len(families)], "gradable": True}
+        for number, row in enumerate(rows)
+    ]
+    columns = {name: [row[name] for row in rows] for name in schema.names}
+    pq.write_table(pa.table(columns, schema=schema), path)
 
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory, tiny_model_dir) -> Path:
-    """A validation split of 6 synthetic rows and an adapter whose LoRA is not a no-op."""
+    """Seen and held-out splits of synthetic rows with families, and two adapters."""
     root = tmp_path_factory.mktemp("evaluate-inputs")
-    rows = [generate_row(seed=0, index=index) for index in range(6)]
-    rows = [
-        row | {"target": row["solution"], "family": row["source"], "gradable": True} for row in rows
-    ]
-    columns = {name: [row[name] for row in rows] for name in PREPARED_SCHEMA.names}
     (root / "data" / "prepared").mkdir(parents=True)
-    pq.write_table(pa.table(columns, schema=PREPARED_SCHEMA), root / ARGUMENTS["--validation"])
+    write_split(root / ARGUMENTS["--validation"], range(6), ["sum", "sum", "pizza"])
+    write_split(root / ARGUMENTS["--heldout"], range(6, 11), ["rectangle"])
     location = locate_model(model_params(source="local", local_dir=str(tiny_model_dir)))
-    model = add_lora_adapter(load_base_model(location), LoraParams(4, 8, 0.0, ["q_proj", "v_proj"]))
-    torch.manual_seed(0)
-    for name, weight in model.named_parameters():
-        if "lora_B" in name:
-            torch.nn.init.normal_(weight, std=1.0)
-    model.peft_config["default"].base_model_name_or_path = location.description
-    model.save_pretrained(root / ARGUMENTS["--adapter-dir"])
+    save_random_adapter(location, root / "models" / "adapter", seed=0)
+    save_random_adapter(location, root / "models" / "grpo_adapter", seed=1)
     return root
 
 
 def run_stage(
-    workdir: Path, inputs: Path, model_dir: Path, **evaluate: object
+    workdir: Path, inputs: Path, model_dir: Path, adapters=ADAPTERS, **evaluate: object
 ) -> subprocess.CompletedProcess:
     """Run stages/evaluate.py in `workdir` on the tiny model, params.yaml's evaluate updated."""
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
@@ -71,7 +78,7 @@ def run_stage(
             (workdir / name).parent.mkdir(parents=True, exist_ok=True)
             (workdir / name).symlink_to(inputs / name)
     command = [sys.executable, str(ROOT / "stages" / "evaluate.py")]
-    command += [item for pair in ARGUMENTS.items() for item in pair]
+    command += [item for pair in ARGUMENTS.items() for item in pair] + adapters
     env = os.environ | {"HF_HUB_OFFLINE": "1", "WANDB_MODE": "offline", "WANDB_SILENT": "true"}
     return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True)
 
@@ -86,33 +93,48 @@ def first_run(tmp_path_factory, inputs, tiny_model_dir) -> Path:
 
 def test_stage_writes_metrics_predictions_and_plot(first_run):
     metrics = json.loads((first_run / ARGUMENTS["--metrics"]).read_text())
-    assert metrics["eval/samples"] == SAMPLES
-    for key in ("accuracy", "format_rate", "reasoning_quality", "mean_reward", "truncation_rate"):
-        assert 0.0 <= metrics[f"eval/base/{key}"] <= 1.0
-        delta = metrics[f"eval/tuned/{key}"] - metrics[f"eval/base/{key}"]
-        assert metrics[f"eval/delta/{key}"] == pytest.approx(delta, abs=1e-6)
-    assert metrics["eval/base/truncation_rate"] == 1.0, "a random model never stops in 8 tokens"
-    assert metrics["eval/tuned/mean_generated_tokens"] == 8.0
-    assert any(key.startswith("eval/tuned/accuracy/") for key in metrics)
+    assert metrics["eval/samples/seen"] == SAMPLES
+    assert metrics["eval/samples/heldout"] == SAMPLES
+    for model in ("base", "sft", "grpo"):
+        for key in ("accuracy", "seen/accuracy", "heldout/accuracy", "format_rate"):
+            assert 0.0 <= metrics[f"eval/{model}/{key}"] <= 1.0
+        assert metrics[f"eval/{model}/mean_generated_tokens"] == 8.0
+        assert metrics[f"eval/{model}/truncation_rate"] == 1.0, "random models never stop"
+    for first, second in [("sft", "base"), ("grpo", "base"), ("grpo", "sft")]:
+        delta = (
+            metrics[f"eval/{first}/heldout/accuracy"] - metrics[f"eval/{second}/heldout/accuracy"]
+        )
+        assert metrics[f"eval/delta/{first}-{second}/heldout/accuracy"] == pytest.approx(delta)
+    assert not any("tuned" in key for key in metrics)
+
+    breakdown = json.loads((first_run / ARGUMENTS["--breakdown"]).read_text())
+    assert set(breakdown) == {"base", "sft", "grpo"}
+    assert set(breakdown["sft"]["seen"]["by_family"]) == {"sum", "pizza"}
+    # 4 of sum, sum, pizza, sum, sum, pizza taken a family at a time: 2 pizzas, not 1
+    assert breakdown["sft"]["seen"]["by_family"]["pizza"]["rows"] == 2
+    assert list(breakdown["sft"]["heldout"]["by_family"]) == ["rectangle"]
 
     predictions = pq.read_table(first_run / ARGUMENTS["--predictions"])
     assert predictions.schema == PREDICTIONS_SCHEMA
-    assert predictions.column("model").to_pylist() == ["base"] * SAMPLES + ["tuned"] * SAMPLES
-    uuids = [generate_row(seed=0, index=index)["uuid"] for index in range(SAMPLES)]
-    assert predictions.column("uuid").to_pylist() == uuids * 2, "first rows, in file order"
-    base, tuned = (predictions.slice(start, SAMPLES) for start in (0, SAMPLES))
-    assert base.column("generation") != tuned.column("generation"), "the adapter was applied"
+    models = predictions.column("model").to_pylist()
+    assert models == ["base"] * 2 * SAMPLES + ["sft"] * 2 * SAMPLES + ["grpo"] * 2 * SAMPLES
+    assert predictions.column("split").to_pylist()[: 2 * SAMPLES] == ["seen"] * 4 + ["heldout"] * 4
+    generations = predictions.column("generation").to_pylist()
+    base, sft, grpo = (generations[start : start + SAMPLES] for start in (0, 8, 16))
+    assert base != sft and sft != grpo, "each adapter was applied in its own pass"
 
     with (first_run / ARGUMENTS["--plot"]).open() as handle:
         plot = list(csv.DictReader(handle))
-    assert [row["model"] for row in plot] == ["base", "tuned"]
-    assert float(plot[1]["accuracy"]) == metrics["eval/tuned/accuracy"]
+    assert [row["model"] for row in plot] == ["base", "sft", "grpo"]
+    assert float(plot[1]["heldout_accuracy"]) == metrics["eval/sft/heldout/accuracy"]
+    for figure in ("--accuracy-figure", "--family-figure"):
+        assert (first_run / ARGUMENTS[figure]).read_bytes().startswith(b"\x89PNG")
     assert list((first_run / "wandb").glob("offline-run-*")), "W&B offline run written"
 
 
 def test_same_params_give_identical_outputs(first_run, tmp_path, inputs, tiny_model_dir):
     assert run_stage(tmp_path, inputs, tiny_model_dir).returncode == 0
-    for option in ("--metrics", "--plot"):
+    for option in ("--metrics", "--breakdown", "--plot", "--accuracy-figure", "--family-figure"):
         path = ARGUMENTS[option]
         assert (tmp_path / path).read_bytes() == (first_run / path).read_bytes()
     path = ARGUMENTS["--predictions"]
@@ -135,3 +157,22 @@ def test_adapter_of_another_base_model_is_refused(tmp_path, inputs, tiny_model_d
     assert result.returncode != 0
     assert "evaluate failed: The adapter in models/adapter was trained on" in result.stderr
     assert not (tmp_path / "run" / ARGUMENTS["--metrics"]).exists()
+
+
+def test_split_without_family_column_names_the_fix(tmp_path, inputs, tiny_model_dir):
+    workdir = tmp_path / "run"
+    (workdir / "data" / "prepared").mkdir(parents=True)
+    write_split(
+        workdir / ARGUMENTS["--validation"], range(3), ["sum"], schema=SCHEMA_WITHOUT_FAMILY
+    )
+    (workdir / ARGUMENTS["--heldout"]).symlink_to(inputs / ARGUMENTS["--heldout"])
+    result = run_stage(workdir, inputs, tiny_model_dir)
+    assert result.returncode != 0
+    assert "missing ['family']" in result.stderr and "dvc repro prepare" in result.stderr
+    assert "Loading weights" not in result.stderr
+
+
+def test_bad_adapter_option_is_refused(tmp_path, inputs, tiny_model_dir):
+    result = run_stage(tmp_path, inputs, tiny_model_dir, adapters=["--adapter", "base=models"])
+    assert result.returncode == 2
+    assert "expected NAME=PATH" in result.stderr

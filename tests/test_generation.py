@@ -1,4 +1,4 @@
-"""Batched greedy generation: order, stop ids, truncation, greedy config, the backend check."""
+"""Batched generation: order, stop ids, truncation, seeded sampling, adapters, backend checks."""
 
 from __future__ import annotations
 
@@ -9,19 +9,18 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 from transformers import GenerationConfig
 
 import mathtune.generation
-from conftest import model_params
+from conftest import model_params, save_random_adapter
+from mathtune.decoding import Decoding, GenerationError, Request, stop_token_ids
 from mathtune.generation import (
-    GenerationError,
     check_backend,
     cut_at_stop,
     generate_answers,
     generate_batched,
     prepare_for_generation,
-    stop_token_ids,
-    vllm_lora_rank,
 )
 from mathtune.models import (
     ModelLoadError,
@@ -30,7 +29,7 @@ from mathtune.models import (
     load_tokenizer,
     locate_model,
 )
-from mathtune.params import EvaluateParams, LoraParams
+from mathtune.params import EvaluateParams, LoraParams, build_params
 from mathtune.prompts import format_prompt
 
 PROBLEMS = [
@@ -41,6 +40,7 @@ PROBLEMS = [
     "Compute 7 * 6.",
 ]
 MAX_NEW_TOKENS = 6
+GREEDY = Decoding(MAX_NEW_TOKENS)
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +61,13 @@ def model(location):
 @pytest.fixture(scope="module")
 def prompts(tokenizer):
     return [format_prompt(tokenizer, problem) for problem in PROBLEMS]
+
+
+def evaluate_params(**changes) -> EvaluateParams:
+    """params.yaml's evaluate section with `changes` applied."""
+    raw = yaml.safe_load((Path(__file__).resolve().parents[1] / "params.yaml").read_text())
+    raw["evaluate"].update(changes)
+    return build_params(raw).evaluate
 
 
 def force_logits(model, token_ids: list[int], value: float):
@@ -84,13 +91,6 @@ def test_cut_at_stop(tokens, expected):
     assert cut_at_stop(tokens, {2, 7}) == expected
 
 
-def test_stop_ids_hold_eos_and_end_of_turn_when_they_differ(tokenizer):
-    im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
-    assert stop_token_ids(tokenizer) == [im_end]  # SmolLM2: eos is <|im_end|>
-    qwen_like = load_tokenizer_with_eos(tokenizer, "<|endoftext|>")
-    assert stop_token_ids(qwen_like) == sorted({qwen_like.eos_token_id, im_end})
-
-
 def load_tokenizer_with_eos(tokenizer, eos_token: str):
     """A copy of `tokenizer` whose eos is not the end-of-turn token, as in Qwen2.5 base."""
     changed = copy.deepcopy(tokenizer)
@@ -103,8 +103,8 @@ def test_batched_results_come_back_in_input_order(model, tokenizer):
     # Raw texts of different lengths and last words: the random tied-embedding model mostly
     # repeats the last token, so each continuation differs and a mix-up would show.
     texts = ["Two plus three is", "Tom has 23 apples and gets 15 more apples", "x", "A b c d e f"]
-    one_by_one = generate_batched(model, tokenizer, texts, MAX_NEW_TOKENS, batch_size=1)
-    batched = generate_batched(model, tokenizer, texts, MAX_NEW_TOKENS, batch_size=3)
+    one_by_one = generate_batched(model, tokenizer, texts, GREEDY, batch_size=1)
+    batched = generate_batched(model, tokenizer, texts, GREEDY, batch_size=3)
     assert batched == one_by_one
     assert len({generation.text for generation in batched}) == len(texts)
 
@@ -112,7 +112,7 @@ def test_batched_results_come_back_in_input_order(model, tokenizer):
 def test_model_that_never_stops_is_cut_and_counted_as_truncated(model, tokenizer, prompts):
     handle = force_logits(model, stop_token_ids(tokenizer), float("-inf"))
     try:
-        generations = generate_batched(model, tokenizer, prompts, MAX_NEW_TOKENS, batch_size=3)
+        generations = generate_batched(model, tokenizer, prompts, GREEDY, batch_size=3)
     finally:
         handle.remove()
     assert all(generation.truncated for generation in generations)
@@ -123,7 +123,7 @@ def test_end_of_turn_token_stops_generation_when_it_is_not_eos(model, tokenizer,
     qwen_like = load_tokenizer_with_eos(tokenizer, "<|endoftext|>")
     handle = force_logits(model, [qwen_like.convert_tokens_to_ids("<|im_end|>")], 1e4)
     try:
-        generations = generate_batched(model, qwen_like, prompts, MAX_NEW_TOKENS, batch_size=2)
+        generations = generate_batched(model, qwen_like, prompts, GREEDY, batch_size=2)
     finally:
         handle.remove()
     assert {(g.text, g.generated_tokens, g.truncated) for g in generations} == {("", 1, False)}
@@ -131,18 +131,18 @@ def test_end_of_turn_token_stops_generation_when_it_is_not_eos(model, tokenizer,
 
 def test_checkpoint_sampling_defaults_neither_change_nor_warn(model, tokenizer, capfd):
     texts = ["Two plus three is", "x"]  # the random model repeats these last tokens
-    expected = generate_batched(model, tokenizer, texts, MAX_NEW_TOKENS, batch_size=2)
+    expected = generate_batched(model, tokenizer, texts, GREEDY, batch_size=2)
     model.generation_config = GenerationConfig(
         do_sample=True, temperature=0.7, top_p=0.8, top_k=20, repetition_penalty=5.0
     )
     try:
-        assert generate_batched(model, tokenizer, texts, MAX_NEW_TOKENS, 2) == expected
+        assert generate_batched(model, tokenizer, texts, GREEDY, 2) == expected
     finally:
         model.generation_config = GenerationConfig()
     assert "generation flags" not in capfd.readouterr().err
 
 
-def test_base_pass_has_the_adapter_off_and_no_checkpoint_defaults(
+def test_base_pass_has_the_adapters_off_and_no_checkpoint_defaults(
     tiny_model_dir, tmp_path, model, tokenizer, prompts
 ):
     model_dir = tmp_path / "model"
@@ -150,33 +150,56 @@ def test_base_pass_has_the_adapter_off_and_no_checkpoint_defaults(
     # Would change the output if it leaked: the random model repeats tokens.
     GenerationConfig(no_repeat_ngram_size=1, repetition_penalty=5.0).save_pretrained(model_dir)
     location = locate_model(model_params(source="local", local_dir=str(model_dir)))
-    tuned = add_lora_adapter(load_base_model(location), LoraParams(4, 8, 0.0, ["q_proj", "v_proj"]))
-    torch.manual_seed(0)
-    for name, weight in tuned.named_parameters():
-        if "lora_B" in name:
-            torch.nn.init.normal_(weight, std=1.0)  # LoRA starts as a no-op; make it count
-    tuned.peft_config["default"].base_model_name_or_path = location.description
-    tuned.save_pretrained(tmp_path / "adapter")
-    evaluate = EvaluateParams(None, MAX_NEW_TOKENS, batch_size=2, backend="transformers")
-    answers = generate_answers(location, tmp_path / "adapter", PROBLEMS, evaluate, "fp32")
-    assert answers["base"] == generate_batched(model, tokenizer, prompts, MAX_NEW_TOKENS, 2)
-    assert answers["tuned"] != answers["base"]
+    save_random_adapter(location, tmp_path / "sft", seed=0)
+    save_random_adapter(location, tmp_path / "grpo", seed=1)
+    adapters = {"sft": tmp_path / "sft", "grpo": tmp_path / "grpo"}
+    requests = [Request("seen", PROBLEMS, GREEDY), Request("heldout", PROBLEMS[:2], GREEDY)]
+    answers = generate_answers(location, adapters, requests, evaluate_params(batch_size=2), "fp32")
+    assert list(answers) == ["base", "sft", "grpo"]
+    expected = generate_batched(model, tokenizer, prompts, GREEDY, 2)
+    assert answers["base"]["seen"] == [[generation] for generation in expected]
+    assert answers["base"]["heldout"] == answers["base"]["seen"][:2]
+    assert answers["sft"]["seen"] != answers["base"]["seen"]
+    assert answers["grpo"]["seen"] != answers["sft"]["seen"], "each adapter alone in its pass"
+    # The same adapter loaded alone answers as it does next to another one.
+    alone = generate_answers(
+        location, {"grpo": tmp_path / "grpo"}, requests[:1], evaluate_params(batch_size=2), "fp32"
+    )
+    assert alone["grpo"]["seen"] == answers["grpo"]["seen"]
 
 
-def test_transformers_backend_needs_nothing_more():
-    check_backend(EvaluateParams(None, 8, 2, "transformers"), model_params())
+def test_sampling_is_seeded_and_gives_each_problem_its_draws(location, tmp_path):
+    sampled = Decoding(MAX_NEW_TOKENS, samples=3, temperature=1.0, top_p=1.0, seed=5)
+    requests = [Request("bench/sampled", PROBLEMS[:2], sampled)]
+    evaluate = evaluate_params(batch_size=2)
+    first = generate_answers(location, {}, requests, evaluate, "fp32")["base"]["bench/sampled"]
+    again = generate_answers(location, {}, requests, evaluate, "fp32")["base"]["bench/sampled"]
+    assert [len(completions) for completions in first] == [3, 3]
+    assert first == again, "same seed, same samples"
+    assert len({g.text for g in first[0]}) > 1, "draws differ from one another"
+    other_seed = [Request("bench/sampled", PROBLEMS[:2], Decoding(MAX_NEW_TOKENS, 3, 1.0, 1.0, 6))]
+    assert (
+        generate_answers(location, {}, other_seed, evaluate, "fp32")["base"]["bench/sampled"]
+        != first
+    )
+
+
+def test_transformers_backend_runs_without_vllm_and_with_the_embedded_model(monkeypatch):
+    monkeypatch.setattr("mathtune.generation.find_spec", lambda name: None)
+    # Both would stop the vllm backend (see the two tests below); transformers needs neither.
+    check_backend(evaluate_params(backend="transformers"), model_params(source="embedded"))
 
 
 def test_missing_vllm_names_the_install_and_the_gpu(monkeypatch):
     monkeypatch.setattr("mathtune.generation.find_spec", lambda name: None)
     with pytest.raises(GenerationError, match=r"`make setup-gpu`.*NVIDIA GPU"):
-        check_backend(EvaluateParams(None, 8, 2, "vllm"), model_params(source="hub"))
+        check_backend(evaluate_params(backend="vllm"), model_params(source="hub"))
 
 
 def test_vllm_refuses_the_embedded_gguf_model(monkeypatch):
     monkeypatch.setattr("mathtune.generation.find_spec", lambda name: object())
     with pytest.raises(GenerationError, match="model.source to hub or local"):
-        check_backend(EvaluateParams(None, 8, 2, "vllm"), model_params(source="embedded"))
+        check_backend(evaluate_params(backend="vllm"), model_params(source="embedded"))
 
 
 def test_vllm_backend_checks_the_adapter_base_before_importing_vllm(tiny_model_dir, tmp_path):
@@ -184,20 +207,16 @@ def test_vllm_backend_checks_the_adapter_base_before_importing_vllm(tiny_model_d
     adapter = add_lora_adapter(load_base_model(location), LoraParams(4, 8, 0.0, ["q_proj"]))
     adapter.peft_config["default"].base_model_name_or_path = "hub:Qwen/Qwen2.5-0.5B@abc"
     adapter.save_pretrained(tmp_path / "adapter")
-    evaluate = EvaluateParams(None, MAX_NEW_TOKENS, batch_size=2, backend="vllm")
+    requests = [Request("seen", PROBLEMS, GREEDY)]
     # vllm is not installed here: reaching its import would raise ImportError instead.
     with pytest.raises(ModelLoadError, match="was trained on 'hub:Qwen"):
-        generate_answers(location, tmp_path / "adapter", PROBLEMS, evaluate, "fp32")
-
-
-@pytest.mark.parametrize(("rank", "vllm_rank"), [(1, 8), (16, 16), (17, 32), (512, 512)])
-def testvllm_lora_rank_is_the_smallest_preallocated_rank_that_fits(rank, vllm_rank):
-    assert vllm_lora_rank(Path("models/adapter"), rank) == vllm_rank
-
-
-def test_adapter_rank_above_vllm_limit_names_the_fix():
-    with pytest.raises(GenerationError, match="smaller train.lora.r"):
-        vllm_lora_rank(Path("models/adapter"), 1024)
+        generate_answers(
+            location,
+            {"sft": tmp_path / "adapter"},
+            requests,
+            evaluate_params(backend="vllm"),
+            "fp32",
+        )
 
 
 def test_doctests_pass():

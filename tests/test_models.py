@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 import torch
+from transformers import LlamaConfig, LlamaForCausalLM
 
 from conftest import model_params
 from mathtune.models import (
     ModelLoadError,
     add_lora_adapter,
+    attach_adapter,
     check_target_modules,
     load_adapter,
     load_base_model,
@@ -99,6 +101,21 @@ def test_adapter_round_trip_and_base_model_mismatch(tiny_model_dir, tmp_path):
     other = locate_model(model_params())
     with pytest.raises(ModelLoadError, match="was trained on 'local:"):
         load_adapter(load_base_model(location), tmp_path, other)
+
+
+def test_adapters_attach_side_by_side_under_their_names(tiny_model_dir, tmp_path):
+    location = locate_model(model_params(source="local", local_dir=str(tiny_model_dir)))
+    add_lora_adapter(load_base_model(location), LORA).save_pretrained(tmp_path / "a")
+    wider = LoraParams(r=8, alpha=8, dropout=0.0, target_modules=["q_proj"])
+    add_lora_adapter(load_base_model(location), wider).save_pretrained(tmp_path / "b")
+    model = attach_adapter(load_base_model(location), tmp_path / "a", "sft", location)
+    model = attach_adapter(model, tmp_path / "b", "grpo", location)
+    assert set(model.peft_config) == {"sft", "grpo"}
+    assert model.peft_config["grpo"].r == 8
+    base = load_base_model(location)
+    narrower = LlamaForCausalLM(LlamaConfig(**(base.config.to_dict() | {"hidden_size": 32})))
+    with pytest.raises(ModelLoadError, match="does not fit"):
+        attach_adapter(narrower, tmp_path / "b", "grpo", location)
 
 
 def test_missing_adapter_says_run_train(tiny_model_dir, tmp_path):

@@ -45,6 +45,15 @@ def test_repository_params_file_is_valid():
         ("prepare.validation_fraction", 1.5, "prepare.validation_fraction = 1.5"),
         ("prepare.max_rows", 1, "prepare.max_rows = 1"),
         ("evaluate.batch_size", 0, "evaluate.batch_size = 0"),
+        ("evaluate.benchmarks.samples", -1, "evaluate.benchmarks.samples = -1"),
+        ("evaluate.benchmarks.temperature", 0, "set samples: 0 for greedy only"),
+        ("evaluate.benchmarks.top_p", 1.5, "evaluate.benchmarks.top_p = 1.5"),
+        ("evaluate.benchmarks.max_samples", 0, "evaluate.benchmarks.max_samples = 0"),
+        ("evaluate.benchmarks.max_new_tokens", 0, "evaluate.benchmarks.max_new_tokens = 0"),
+        ("evaluate.benchmarks.math500.source", "off", "one of none, hub, local"),
+        ("evaluate.benchmarks.gsm8k.source", False, "one of none, hub, local"),  # YAML's `off`
+        ("evaluate.benchmarks.gsm8k.source", "local", "evaluate.benchmarks.gsm8k.local_files"),
+        ("evaluate.benchmarks.aime", {}, "unknown key 'evaluate.benchmarks.aime'"),
         ("train.max_steps", 0, "null or an integer >= 1"),
         ("train.max_length", 8, "train.max_length = 8"),
         ("prepare.decontaminate_ngram", 0, "prepare.decontaminate_ngram = 0.*open-r1 uses 8"),
@@ -119,6 +128,17 @@ def test_values_written_by_dvc_set_param_get_their_types(tmp_path, written, expe
     lr = load_params(path).train.lr
     assert isinstance(lr, float)
     assert lr == expected
+
+
+def test_benchmark_params_from_set_param_get_their_types():
+    raw = with_value("evaluate.benchmarks.temperature", "6e-1")  # YAML 1.1 reads it as a string
+    raw["evaluate"]["benchmarks"]["max_samples"] = 50
+    raw["evaluate"]["benchmarks"]["math500"]["source"] = "hub"
+    benchmarks = build_params(raw).evaluate.benchmarks
+    assert benchmarks.temperature == 0.6
+    assert benchmarks.max_samples == 50
+    assert benchmarks.math500.source == "hub"
+    assert benchmarks.gsm8k.source == "none"
 
 
 def test_null_true_and_lists_from_set_param_get_their_types():

@@ -84,9 +84,14 @@ def test_repro_writes_every_output(project):
         "metrics/prepare.json",
         "metrics/train.json",
         "metrics/eval.json",
+        "data/prepared/heldout.parquet",
         "data/eval/predictions.parquet",
+        "reports/eval_breakdown.json",
         "plots/train_loss.csv",
+        "plots/train_loss.png",
         "plots/eval_accuracy.csv",
+        "plots/eval_accuracy.png",
+        "plots/eval_families.png",
         "dvc.lock",
     ]:
         assert (project / path).is_file(), path

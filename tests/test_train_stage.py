@@ -18,7 +18,7 @@ from mathtune.params import Params, params_as_dict
 
 SECRETS = {"WANDB_API_KEY": "wandb-secret-0123456789", "HF_TOKEN": "hf_secret0123456789"}
 STAGE = Path(__file__).resolve().parents[1] / "stages" / "train.py"
-OUTPUTS = ["models/adapter", "metrics/train.json", "plots/train_loss.csv"]
+OUTPUTS = ["models/adapter", "metrics/train.json", "plots/train_loss.csv", "plots/train_loss.png"]
 
 
 def run_stage(directory: Path, params: Params, monkeypatch) -> None:
@@ -29,7 +29,7 @@ def run_stage(directory: Path, params: Params, monkeypatch) -> None:
     monkeypatch.chdir(directory)
     arguments = "--train train.parquet --validation validation.parquet --adapter-dir "
     arguments += "models/adapter --checkpoint-dir checkpoints/train --metrics metrics/train.json "
-    arguments += "--plot plots/train_loss.csv"
+    arguments += "--plot plots/train_loss.csv --figure plots/train_loss.png"
     monkeypatch.setattr(sys, "argv", [str(STAGE), *arguments.split()])
     runpy.run_path(str(STAGE), run_name="__main__")
 
@@ -53,6 +53,7 @@ def test_stage_writes_adapter_metrics_and_plot_then_removes_checkpoints(
         rows = list(csv.DictReader(stream))
     assert [row["step"] for row in rows] == ["1", "2", "3", "4"]
     assert rows[1]["eval_loss"] and not rows[0]["eval_loss"]
+    assert (tmp_path / "plots/train_loss.png").read_bytes().startswith(b"\x89PNG")
     assert not (tmp_path / "checkpoints/train").exists()
     assert not list(tmp_path.glob("**/.*.*"))  # no temporary leftovers of atomic writes
     written = [path for path in tmp_path.rglob("*") if path.is_file()]

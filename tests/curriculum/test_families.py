@@ -10,7 +10,7 @@ import pytest
 
 from mathtune.curriculum import FAMILIES
 from mathtune.curriculum.rows import write_solution
-from mathtune.equivalence import check_answer
+from mathtune.grading.grader import grade_completion
 
 SAMPLES = 40
 
@@ -30,7 +30,7 @@ def test_family_is_deterministic_varied_and_boxes_its_answer(name):
     assert len({problem.problem for problem in first}) >= SAMPLES // 4
     for problem in first:
         assert problem.steps and problem.answer
-        assert check_answer(write_solution(problem), problem.answer).correct, problem
+        assert grade_completion(write_solution(problem), problem.answer).correct, problem
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,165 @@
+"""eval.json layout, deltas, pass@k, the breakdown and the plot rows."""
+
+from __future__ import annotations
+
+import dataclasses
+import doctest
+import itertools
+import math
+
+import pytest
+from test_evaluation import prediction
+
+import mathtune.eval_metrics
+from mathtune.eval_metrics import (
+    accuracy_by_group,
+    accuracy_rows,
+    build_breakdown,
+    build_metrics,
+    compared_pairs,
+    family_accuracy,
+    mean_pass_at_k,
+    pass_at_k,
+    summarize,
+)
+from mathtune.eval_sets import EvalSet, Problem
+
+SEEN = EvalSet("seen", [Problem("s1", "", "", "", "sum"), Problem("s2", "", "", "", "pizza")])
+HELDOUT = EvalSet("heldout", [Problem("h1", "", "", "", "rectangle")])
+SETS = [SEEN, HELDOUT]
+
+
+def rows_of(model: str, seen: list[bool], heldout: list[bool], **changes) -> list:
+    families = ["sum", "pizza"]
+    return [
+        prediction(
+            model=model, split="seen", uuid=f"s{i}", family=families[i], correct=c, **changes
+        )
+        for i, c in enumerate(seen)
+    ] + [
+        prediction(model=model, split="heldout", uuid=f"h{i}", family="rectangle", correct=c)
+        for i, c in enumerate(heldout)
+    ]
+
+
+PREDICTIONS = (
+    rows_of("base", [False, False], [False])
+    + rows_of("sft", [True, True], [False], format_ok=True)
+    + rows_of("grpo", [True, False], [True])
+)
+
+
+def test_grader_timeouts_are_counted_per_model_over_every_set():
+    rows = rows_of("base", [False, False], [False]) + rows_of("sft", [True, True], [False])
+    rows[0] = dataclasses.replace(rows[0], grader_timed_out=True)
+    rows[2] = dataclasses.replace(rows[2], grader_timed_out=True)  # a held-out row
+    metrics = build_metrics(rows, SETS)
+    assert (metrics["eval/base/grader_timeouts"], metrics["eval/sft/grader_timeouts"]) == (2, 0)
+
+
+def test_summary_rates_and_means():
+    rows = [
+        prediction(correct=True, format_ok=True, reasoning_quality=1.0),
+        prediction(correct=False, format_ok=True, reasoning_quality=0.5),
+        prediction(truncated=True, generated_tokens=30),
+        prediction(correct=True),
+    ]
+    summary = summarize(rows)
+    assert (summary.rows, summary.accuracy, summary.format_rate) == (4, 0.5, 0.5)
+    assert summary.reasoning_quality == 0.375
+    assert summary.truncation_rate == 0.25
+    assert summary.mean_generated_tokens == 15.0
+
+
+def test_metrics_hold_every_model_per_split_and_the_deltas():
+    metrics = build_metrics(PREDICTIONS, SETS)
+    assert metrics["eval/samples/seen"] == 2 and metrics["eval/samples/heldout"] == 1
+    assert metrics["eval/base/accuracy"] == 0.0
+    assert metrics["eval/sft/accuracy"] == pytest.approx(2 / 3, abs=1e-6)
+    assert metrics["eval/sft/seen/accuracy"] == 1.0
+    assert metrics["eval/sft/heldout/accuracy"] == 0.0
+    assert metrics["eval/grpo/heldout/accuracy"] == 1.0
+    assert metrics["eval/sft/format_rate"] == pytest.approx(2 / 3, abs=1e-6)
+    assert metrics["eval/delta/sft-base/seen/accuracy"] == 1.0
+    assert metrics["eval/delta/grpo-base/heldout/accuracy"] == 1.0
+    assert metrics["eval/delta/grpo-sft/seen/accuracy"] == -0.5
+    assert metrics["eval/delta/grpo-sft/heldout/accuracy"] == 1.0
+    assert "eval/delta/sft-base/format_rate" not in metrics, "deltas of accuracies only"
+    # The experiments table stays narrow: no per-family keys among the metrics.
+    assert not [key for key in metrics if "sum" in key or "rectangle" in key]
+    assert len(metrics) == 2 + 3 * 6 + 3 * 3
+    assert all(isinstance(value, int | float) for value in metrics.values())
+
+
+def test_benchmark_gets_greedy_accuracy_and_pass_at_1():
+    bench = EvalSet("math500", [Problem("m1", "", "", "", "level 1")], benchmark=True)
+    rows = [prediction(split="math500", uuid="m1", correct=True)] + [
+        prediction(split="math500", uuid="m1", sample=k, correct=k == 0) for k in range(4)
+    ]
+    metrics = build_metrics(rows, [bench])
+    assert metrics["eval/base/math500/accuracy"] == 1.0
+    assert metrics["eval/base/math500/pass@1"] == 0.25
+    assert "eval/base/accuracy" in metrics, "overall: no own split, so 0 over no rows"
+
+
+@pytest.mark.parametrize(
+    "models, pairs",
+    [
+        (["base"], []),
+        (["base", "sft"], [("sft", "base")]),
+        (["base", "sft", "grpo"], [("sft", "base"), ("grpo", "base"), ("grpo", "sft")]),
+    ],
+)
+def test_compared_pairs(models, pairs):
+    assert compared_pairs(models) == pairs
+
+
+@pytest.mark.parametrize("n, k", [(4, 1), (5, 2), (10, 3)])
+def test_pass_at_k_is_the_chance_that_k_draws_without_replacement_hit(n, k):
+    for c in range(n + 1):
+        draws = list(itertools.combinations([True] * c + [False] * (n - c), k))
+        assert pass_at_k(n, c, k) == pytest.approx(sum(map(any, draws)) / math.comb(n, k))
+
+
+def test_mean_pass_at_1_averages_over_problems():
+    samples = [prediction(uuid="a", sample=k, correct=k < 3) for k in range(4)]
+    samples += [prediction(uuid="b", sample=k, correct=False) for k in range(4)]
+    assert mean_pass_at_k(samples) == 0.375
+    assert mean_pass_at_k([]) is None
+
+
+def test_breakdown_has_accuracy_per_family_and_problem_type():
+    breakdown = build_breakdown(PREDICTIONS, [EvalSet("seen", SEEN.problems, {"family": "family"})])
+    seen = breakdown["grpo"]["seen"]
+    assert seen["rows"] == 2 and seen["accuracy"] == 0.5
+    assert seen["by_family"] == {
+        "pizza": {"rows": 1, "accuracy": 0.0},
+        "sum": {"rows": 1, "accuracy": 1.0},
+    }
+    assert "reasoning_quality" in seen
+
+
+def test_plot_rows_and_figure_data_cover_every_model_and_set():
+    metrics = build_metrics(PREDICTIONS, SETS)
+    models = ["base", "sft", "grpo"]
+    rows = accuracy_rows(metrics, models, SETS)
+    assert [row["model"] for row in rows] == models
+    assert list(rows[1]) == [
+        "model",
+        "format_rate",
+        "overall_accuracy",
+        "seen_accuracy",
+        "heldout_accuracy",
+    ]
+    assert accuracy_by_group(metrics, models, SETS)["grpo"] == {
+        "overall": pytest.approx(2 / 3, abs=1e-6),
+        "seen": 0.5,
+        "heldout": 1.0,
+    }
+    sets = [EvalSet(s.name, s.problems, {"family": "family"}) for s in SETS]
+    families = family_accuracy(build_breakdown(PREDICTIONS, sets), sets)
+    assert families["sft"] == {"pizza": 1.0, "sum": 1.0, "rectangle (heldout)": 0.0}
+
+
+def test_doctests_pass():
+    assert doctest.testmod(mathtune.eval_metrics).failed == 0
