@@ -165,11 +165,16 @@ def check_adapter(adapter_dir: Path, location: ModelLocation) -> dict:
     return config
 
 
-def load_adapter(model: PreTrainedModel, adapter_dir: Path, location: ModelLocation) -> PeftModel:
-    """Attach a trained adapter, checking it was trained on this base model."""
+def load_adapter(
+    model: PreTrainedModel, adapter_dir: Path, location: ModelLocation, trainable: bool = False
+) -> PeftModel:
+    """Attach a trained adapter, checking it was trained on this base model.
+
+    `trainable` keeps its weights trainable (further training, e.g. GRPO); else they are frozen.
+    """
     check_adapter(adapter_dir, location)
     try:
-        return PeftModel.from_pretrained(model, adapter_dir)
+        return PeftModel.from_pretrained(model, adapter_dir, is_trainable=trainable)
     except RuntimeError as err:
         raise ModelLoadError(
             f"The adapter in {adapter_dir} does not fit {location.description}: {err}"
