@@ -26,7 +26,6 @@ from mathtune.grpo import (
 from mathtune.models import add_lora_adapter, load_base_model, load_tokenizer, locate_model
 from mathtune.params import Params, ParamsError
 from mathtune.prompts import format_prompt
-from mathtune.rewards import accuracy_reward
 from mathtune.rl_prompts import read_prompts
 from mathtune.training import save_adapter
 
@@ -67,16 +66,16 @@ def output_paths(inputs: GrpoPaths, directory: Path) -> GrpoPaths:
 
 
 class RecordingReward:
-    """Calls the real accuracy reward and keeps the keyword arguments TRL passed."""
+    """Calls a real reward function and keeps the keyword arguments TRL passed."""
 
-    __name__ = "accuracy_reward"
-
-    def __init__(self) -> None:
+    def __init__(self, function) -> None:
+        self.function = function
+        self.__name__ = function.__name__
         self.calls: list[dict] = []
 
     def __call__(self, **kwargs) -> list[float]:
         self.calls.append(kwargs)
-        return accuracy_reward(**kwargs)
+        return self.function(**kwargs)
 
 
 def test_reward_functions_follow_params_order_and_reject_unknown_names(tiny_model_dir):
@@ -110,7 +109,7 @@ def test_trl_calls_rewards_with_completions_ids_state_and_data_columns(
     params = grpo_params(tiny_model_dir, steps=1, rewards={"accuracy": 1.0})
     location = locate_model(params.model)
     tokenizer = load_tokenizer(location)
-    recording = RecordingReward()
+    recording = RecordingReward(reward_functions(params.grpo)["accuracy"])
     trainer = GRPOTrainer(
         model=load_policy(location, grpo_inputs.sft_adapter_dir, tokenizer),
         reward_funcs=[recording],
