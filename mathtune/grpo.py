@@ -27,6 +27,7 @@ from typing import Any
 import torch
 from peft import PeftModel
 from transformers import TrainerCallback
+from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 from trl import GRPOConfig, GRPOTrainer
 
 from mathtune.checkpoints import compute_fingerprint, prepare_checkpoint_dir
@@ -44,7 +45,12 @@ from mathtune.params import GrpoParams, Params, ParamsError
 from mathtune.prompts import CHATML_TEMPLATE, end_of_turn_token_id
 
 # The one import of the reward registry: evaluation scores with the same functions.
-from mathtune.rewards import REWARD_FUNCTIONS, completion_text, get_reward_function
+from mathtune.rewards import (
+    REWARD_FUNCTIONS,
+    RewardFunction,
+    completion_text,
+    get_reward_function,
+)
 from mathtune.rl_metrics import (
     GrpoMetricsCallback,
     completion_rows,
@@ -81,7 +87,7 @@ class GrpoResult:
     completions: tuple[list[str], list[list[Any]]]  # W&B table: columns, rows
 
 
-def reward_functions(grpo: GrpoParams) -> dict[str, Any]:
+def reward_functions(grpo: GrpoParams) -> dict[str, RewardFunction]:
     """The reward functions named in `grpo.rewards`, by registry name, in params order."""
     unknown = [name for name in grpo.rewards if name not in REWARD_FUNCTIONS]
     if unknown:
@@ -169,7 +175,9 @@ def build_grpo_config(grpo: GrpoParams, dtype: torch.dtype, output_dir: Path) ->
     )
 
 
-def load_policy(location: ModelLocation, sft_adapter_dir: Path, tokenizer: Any) -> PeftModel:
+def load_policy(
+    location: ModelLocation, sft_adapter_dir: Path, tokenizer: PreTrainedTokenizerBase
+) -> PeftModel:
     """Base model + SFT adapter, trainable; generation stops at the end of the assistant turn."""
     model = load_adapter(load_base_model(location), sft_adapter_dir, location, trainable=True)
     # eos and the chat template's end-of-turn token differ for Qwen2.5 base: stop on both.
@@ -224,7 +232,11 @@ def train_grpo(
 
 
 def choose_prompts(
-    params: Params, train: Path, model: PeftModel, tokenizer: Any, accuracy: Any
+    params: Params,
+    train: Path,
+    model: PeftModel,
+    tokenizer: PreTrainedTokenizerBase,
+    accuracy: RewardFunction,
 ) -> PromptSet:
     """Gradable train prompts, screened by the SFT model's solve rate when the filter is on."""
     prompts = read_prompts(train)
@@ -248,7 +260,7 @@ def prompt_counts(prompts: PromptSet) -> dict[str, int]:
     }
 
 
-def chat_tokenizer(tokenizer: Any) -> Any:
+def chat_tokenizer(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizerBase:
     """A copy that renders prompts as `format_prompt` does, for tokenizers without a template.
 
     A copy, so that the tokenizer saved with the adapter stays as SFT saved it.
