@@ -29,6 +29,8 @@ from mathtune.prompts import format_prompt
 from mathtune.rl_prompts import read_prompts
 from mathtune.training import save_adapter
 
+WALL_CLOCK = {"grpo/runtime_s", "grpo/s_per_step", "grpo/completions_per_s"}
+
 
 def grpo_params(model_dir: Path, **grpo_changes) -> Params:
     """params.yaml with the tiny model and a two-step GRPO run of tiny completions."""
@@ -153,3 +155,14 @@ def test_beta_adds_kl_and_only_the_policy_adapter_is_saved(tiny_model_dir, grpo_
     )
     location = locate_model(params.model)
     load_policy(location, paths.adapter_dir, load_tokenizer(location))
+
+
+def test_same_params_give_the_same_metrics(tiny_model_dir, grpo_inputs, tmp_path):
+    params = grpo_params(tiny_model_dir, max_completion_length=16)
+    runs = []
+    for name in ("one", "two"):
+        paths = output_paths(grpo_inputs, tmp_path / name)
+        metrics = train_grpo(params, check_grpo(params, paths), paths).metrics
+        runs.append({key: value for key, value in metrics.items() if key not in WALL_CLOCK})
+        runs[-1]["adapter"] = (paths.adapter_dir / "adapter_model.safetensors").read_bytes()
+    assert runs[0] == runs[1]
