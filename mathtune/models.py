@@ -180,21 +180,32 @@ def check_adapter(adapter_dir: Path, location: ModelLocation) -> dict:
     return config
 
 
-def load_adapter(model: PreTrainedModel, adapter_dir: Path, location: ModelLocation) -> PeftModel:
-    """Attach a trained adapter, checking it was trained on this base model."""
+def load_adapter(
+    model: PreTrainedModel, adapter_dir: Path, location: ModelLocation, trainable: bool = False
+) -> PeftModel:
+    """Attach a trained adapter, checking it was trained on this base model.
+
+    `trainable` keeps its weights trainable (further training, e.g. GRPO); else they are frozen.
+    """
     check_adapter(adapter_dir, location)
-    return attach_adapter(model, adapter_dir, "default", location)
+    return attach_adapter(model, adapter_dir, "default", location, trainable)
 
 
 def attach_adapter(
-    model: PreTrainedModel | PeftModel, adapter_dir: Path, name: str, location: ModelLocation
+    model: PreTrainedModel | PeftModel,
+    adapter_dir: Path,
+    name: str,
+    location: ModelLocation,
+    trainable: bool = False,
 ) -> PeftModel:
     """Add the adapter in `adapter_dir` under `name`; the caller has run check_adapter on it."""
     try:
         if isinstance(model, PeftModel):
-            model.load_adapter(adapter_dir, adapter_name=name)
+            model.load_adapter(adapter_dir, adapter_name=name, is_trainable=trainable)
             return model
-        return PeftModel.from_pretrained(model, adapter_dir, adapter_name=name)
+        return PeftModel.from_pretrained(
+            model, adapter_dir, adapter_name=name, is_trainable=trainable
+        )
     except RuntimeError as err:
         raise ModelLoadError(
             f"The adapter in {adapter_dir} does not fit {location.description}: {err}"

@@ -249,6 +249,78 @@ class EvaluateParams:
 
 
 @dataclass(frozen=True)
+class PromptFilterParams:
+    enabled: bool
+    samples: int
+    max_prompts: int
+
+    def __post_init__(self) -> None:
+        _require(self.samples >= 2, "grpo.filter.samples", self.samples, "an integer >= 2")
+        _require(self.max_prompts >= 1, "grpo.filter.max_prompts", self.max_prompts, ">= 1")
+
+
+@dataclass(frozen=True)
+class GrpoParams:
+    enabled: bool
+    seed: int
+    steps: int
+    lr: float
+    lr_scheduler: str
+    prompts_per_step: int
+    generations_per_prompt: int
+    max_completion_length: int
+    temperature: float
+    beta: float
+    loss_type: Literal["dapo", "grpo", "dr_grpo", "bnpo", "cispo", "sapo"]
+    epsilon: float
+    mask_truncated_completions: bool
+    rewards: dict[str, float]
+    backend: Literal["transformers", "vllm"]
+    gradient_checkpointing: bool
+    filter: PromptFilterParams
+    logging_steps: int
+    save_steps: int
+    summary_steps: int
+    logged_completions: int
+
+    def __post_init__(self) -> None:
+        for key in (
+            "steps",
+            "prompts_per_step",
+            "max_completion_length",
+            "logging_steps",
+            "save_steps",
+            "summary_steps",
+        ):
+            _require(getattr(self, key) >= 1, f"grpo.{key}", getattr(self, key), "an integer >= 1")
+        _require(
+            self.generations_per_prompt >= 2,
+            "grpo.generations_per_prompt",
+            self.generations_per_prompt,
+            "an integer >= 2 (GRPO's advantages compare completions of the same prompt)",
+        )
+        _require(self.lr > 0, "grpo.lr", self.lr, "must be > 0")
+        _require(self.temperature > 0, "grpo.temperature", self.temperature, "must be > 0")
+        _require(self.beta >= 0, "grpo.beta", self.beta, "must be >= 0 (0 = no KL term)")
+        _require(0 < self.epsilon < 1, "grpo.epsilon", self.epsilon, "in (0, 1)")
+        _require(
+            self.logged_completions >= 0, "grpo.logged_completions", self.logged_completions, ">= 0"
+        )
+        _require(
+            "accuracy" in self.rewards,
+            "grpo.rewards",
+            self.rewards,
+            "a mapping that keeps accuracy (weight 0 to only measure it): without it reward "
+            "hacking cannot be seen",
+        )
+        for name, weight in self.rewards.items():
+            _require(weight >= 0, f"grpo.rewards.{name}", weight, "a weight >= 0")
+        _require(
+            sum(self.rewards.values()) > 0, "grpo.rewards", self.rewards, "at least one weight > 0"
+        )
+
+
+@dataclass(frozen=True)
 class WandbParams:
     mode: Literal["offline", "online", "disabled"]
     project: str
@@ -261,6 +333,7 @@ class Params:
     model: ModelParams
     train: TrainParams
     evaluate: EvaluateParams
+    grpo: GrpoParams
     wandb: WandbParams
 
 
@@ -327,6 +400,12 @@ def _convert(annotation: Any, value: Any, key: str) -> Any:
     if origin is list:
         _require(isinstance(value, list), key, value, "a list")
         return [_convert(args[0], item, f"{key}[{index}]") for index, item in enumerate(value)]
+    if origin is dict:
+        _require(isinstance(value, dict) and len(value) > 0, key, value, "a non-empty mapping")
+        return {
+            _convert(args[0], name, key): _convert(args[1], item, f"{key}.{name}")
+            for name, item in value.items()
+        }
     return _convert_scalar(annotation, value, key)
 
 

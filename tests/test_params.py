@@ -80,6 +80,21 @@ def test_repository_params_file_is_valid():
         # a source that needs more params
         ("prepare.source", "local", "prepare.local_files"),
         ("model.source", "local", "model.local_dir"),
+        # grpo
+        ("grpo.generations_per_prompt", 1, "an integer >= 2 .GRPO's advantages compare"),
+        ("grpo.steps", 0, "grpo.steps = 0 is not allowed"),
+        ("grpo.beta", -0.1, "grpo.beta = -0.1 is not allowed: must be >= 0"),
+        ("grpo.epsilon", 0, r"grpo.epsilon = 0.0 is not allowed: in \(0, 1\)"),
+        ("grpo.temperature", 0, "grpo.temperature = 0.0"),
+        ("grpo.loss_type", "ppo", "one of dapo, grpo, dr_grpo"),
+        ("grpo.backend", "sglang", "one of transformers, vllm"),
+        ("grpo.rewards", {"format": 1.0}, "grpo.rewards = .* a mapping that keeps accuracy"),
+        ("grpo.rewards", {"accuracy": -1.0}, "grpo.rewards.accuracy = -1.0 .*a weight >= 0"),
+        ("grpo.rewards", {"accuracy": 0.0}, "at least one weight > 0"),
+        ("grpo.rewards", {"accuracy": "high"}, "grpo.rewards.accuracy = 'high' .*a number"),
+        ("grpo.rewards", ["accuracy"], "grpo.rewards = .*a non-empty mapping"),
+        ("grpo.filter.samples", 1, "grpo.filter.samples = 1"),
+        ("grpo.filter.enable", True, "unknown key 'grpo.filter.enable' under grpo.filter"),
         # unknown keys
         ("train.learning_rate", 1e-4, "unknown key 'train.learning_rate' under train"),
         ("extra", 1, "unknown key 'extra' under the top level"),
@@ -120,7 +135,11 @@ def test_invalid_yaml_is_reported(tmp_path):
 )
 def test_values_written_by_dvc_set_param_get_their_types(tmp_path, written, expected):
     text, replaced = re.subn(
-        r"^  lr: \S+", f"  lr: {written}", (REPO / "params.yaml").read_text(), flags=re.M
+        r"^  lr: \S+",
+        f"  lr: {written}",
+        (REPO / "params.yaml").read_text(),
+        count=1,  # train.lr, the first section with an lr
+        flags=re.M,
     )
     assert replaced == 1
     path = tmp_path / "params.yaml"
@@ -149,3 +168,9 @@ def test_null_true_and_lists_from_set_param_get_their_types():
     assert params.train.max_steps is None
     assert params.train.padding_free is False
     assert params.train.lora.target_modules == ["q_proj"]
+
+
+def test_reward_weights_set_from_the_command_line_become_floats():
+    # what `dvc exp run -S grpo.rewards.format=0 -S grpo.rewards.reasoning=1` leaves behind
+    raw = with_value("grpo.rewards", {"accuracy": 1, "format": 0, "reasoning": "1e-1"})
+    assert build_params(raw).grpo.rewards == {"accuracy": 1.0, "format": 0.0, "reasoning": 0.1}

@@ -48,6 +48,9 @@ def tiny_params(model_dir: Path) -> dict:
         max_steps=4, per_device_batch_size=4, save_steps=2, eval_steps=2, logging_steps=1
     )
     params["evaluate"].update(max_samples=4, max_new_tokens=12, batch_size=4)
+    params["grpo"].update(
+        steps=2, prompts_per_step=2, generations_per_prompt=2, max_completion_length=8, save_steps=1
+    )
     return params
 
 
@@ -81,6 +84,10 @@ def test_repro_writes_every_output(project):
         "data/prepared/stats.json",
         "models/adapter/adapter_model.safetensors",
         "models/adapter/adapter_config.json",
+        "models/grpo_adapter/adapter_model.safetensors",
+        "models/grpo_adapter/adapter_config.json",
+        "metrics/grpo.json",
+        "plots/grpo_reward.csv",
         "metrics/prepare.json",
         "metrics/train.json",
         "metrics/eval.json",
@@ -96,6 +103,7 @@ def test_repro_writes_every_output(project):
     ]:
         assert (project / path).is_file(), path
     assert not (project / "checkpoints" / "train").exists(), "checkpoints removed after success"
+    assert not (project / "checkpoints" / "grpo").exists()
     assert list((project / "wandb").glob("offline-run-*")), "W&B offline runs were written"
 
 
@@ -105,12 +113,23 @@ def test_second_repro_has_nothing_to_do(project):
     assert run(["git", "status", "--porcelain"], project) == ""
 
 
-def test_exp_run_with_new_lr_reruns_train_and_evaluate_only(project):
+def test_exp_run_with_new_lr_reruns_train_grpo_and_evaluate(project):
     output = run(["dvc", "exp", "run", "-S", "train.lr=1e-6"], project)
     assert "Stage 'prepare' didn't change, skipping" in output
     assert "Running stage 'train'" in output
+    assert "Running stage 'grpo'" in output
     assert "Running stage 'evaluate'" in output
     diff = json.loads(run(["dvc", "metrics", "diff", "--json"], project))
     assert "metrics/train.json" in diff, "train metrics changed with the learning rate"
     experiments = json.loads(run(["dvc", "exp", "show", "--json"], project))
     assert "1e-06" in json.dumps(experiments) or "1e-6" in json.dumps(experiments)
+
+
+def test_exp_run_with_rl_off_copies_the_sft_adapter(project):
+    output = run(["dvc", "exp", "run", "-S", "grpo.enabled=false"], project)
+    assert "Stage 'train' didn't change, skipping" in output
+    assert "Running stage 'grpo'" in output
+    assert json.loads((project / "metrics/grpo.json").read_text())["grpo/steps"] == 0
+    for name in ("adapter_model.safetensors", "adapter_config.json"):
+        sft = (project / "models/adapter" / name).read_bytes()
+        assert (project / "models/grpo_adapter" / name).read_bytes() == sft

@@ -1,0 +1,277 @@
+"""Reinforcement learning after SFT: GRPO on the project's reward functions (TRL GRPOTrainer).
+
+The SFT adapter is loaded as a trainable PeftModel on its base model and trained further on
+gradable train-split problems, in the chat format SFT and evaluation use. Each step samples
+`grpo.generations_per_prompt` completions for `grpo.prompts_per_step` problems, scores them
+with the rewards named in `grpo.rewards` (weighted), and moves the policy towards the
+completions that beat their group's mean. The result is saved like the SFT adapter:
+
+    models/grpo_adapter/  adapter_model.safetensors, adapter_config.json, tokenizer files
+
+`check_grpo` validates everything that needs no weights (reward names, backend, model and
+adapter) in seconds; `train_grpo` is the rest. With `grpo.enabled: false`, `copy_sft_adapter`
+writes the SFT adapter unchanged instead. A checkpoint of a killed run with the same params,
+data, SFT adapter and code is resumed.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from peft import PeftModel
+from transformers import TrainerCallback
+from transformers.tokenization_utils_base import PreTrainedTokenizerBase
+from trl import GRPOConfig, GRPOTrainer
+
+from mathtune.checkpoints import compute_fingerprint, prepare_checkpoint_dir
+
+# The one import of the reward registry: evaluation grades with the same checker.
+from mathtune.grading.rewards import (
+    REWARD_FUNCTIONS,
+    RewardFunction,
+    completion_text,
+    get_reward_function,
+)
+from mathtune.models import (
+    ModelLocation,
+    check_adapter,
+    load_adapter,
+    load_base_model,
+    load_tokenizer,
+    locate_model,
+    resolve_dtype,
+)
+from mathtune.outputs import atomic_path
+from mathtune.params import GrpoParams, Params, ParamsError
+from mathtune.prompts import CHATML_TEMPLATE, end_of_turn_token_id
+from mathtune.rl_metrics import (
+    GrpoMetricsCallback,
+    completion_rows,
+    reward_curve_rows,
+    summarize_rewards,
+)
+from mathtune.rl_prompts import PromptSet, filter_prompts, read_prompts
+from mathtune.tracking import DisabledRun, TrackingRun
+from mathtune.training import precision_flags, save_adapter
+
+logger = logging.getLogger(__name__)
+
+ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")
+REFERENCE_ADAPTER = "ref"  # the frozen copy TRL adds to a PeftModel when beta > 0
+
+
+class GrpoError(RuntimeError):
+    """GRPO cannot run with these params here; the message says the fix."""
+
+
+@dataclass(frozen=True)
+class GrpoPaths:
+    train: Path
+    sft_adapter_dir: Path
+    adapter_dir: Path
+    checkpoint_dir: Path
+
+
+@dataclass(frozen=True)
+class GrpoResult:
+    metrics: dict[str, float]  # the grpo stage's DVC metrics
+    reward_curve: list[dict[str, float]]  # rows of step, one column per reward, total
+    reward_names: list[str]  # registry names, in params order
+    completions: tuple[list[str], list[list[Any]]]  # W&B table: columns, rows
+
+
+def reward_functions(grpo: GrpoParams) -> dict[str, RewardFunction]:
+    """The reward functions named in `grpo.rewards`, by registry name, in params order."""
+    unknown = [name for name in grpo.rewards if name not in REWARD_FUNCTIONS]
+    if unknown:
+        raise ParamsError(
+            f"params.yaml: grpo.rewards names {unknown[0]!r}, which is no registered reward. "
+            f"Allowed: {', '.join(sorted(REWARD_FUNCTIONS))}."
+        )
+    return {name: get_reward_function(name) for name in grpo.rewards}
+
+
+def check_backend(params: Params) -> None:
+    """Fail before any model loads when `grpo.backend: vllm` cannot run here."""
+    if params.grpo.backend != "vllm":
+        return
+    fixes = "or set grpo.backend: transformers"
+    if importlib.util.find_spec("vllm") is None:
+        raise GrpoError(
+            "params.yaml: grpo.backend = 'vllm' but the vllm package is not installed. Fix: "
+            f"`make setup-gpu` (requirements-gpu.txt) on a machine with an NVIDIA GPU, {fixes}."
+        )
+    if not torch.cuda.is_available():
+        raise GrpoError(
+            "params.yaml: grpo.backend = 'vllm' needs a CUDA GPU (TRL runs vLLM colocated on "
+            f"the training GPU) and none is visible. Fix: run on a GPU machine, {fixes}."
+        )
+    if params.model.source == "embedded":
+        raise GrpoError(
+            "params.yaml: grpo.backend = 'vllm' cannot load the embedded GGUF model. Fix: set "
+            f"model.source to hub or local, {fixes}."
+        )
+
+
+def check_grpo(params: Params, paths: GrpoPaths) -> ModelLocation:
+    """The base model, once every check that needs no weights has passed (seconds)."""
+    reward_functions(params.grpo)
+    check_backend(params)
+    location = locate_model(params.model)
+    check_adapter(paths.sft_adapter_dir, location)
+    precision_flags(resolve_dtype(params.model.precision))
+    return location
+
+
+def copy_sft_adapter(paths: GrpoPaths) -> None:
+    """RL off: the GRPO adapter is the SFT adapter, byte for byte."""
+    with atomic_path(paths.adapter_dir) as temporary:
+        shutil.copytree(paths.sft_adapter_dir, temporary)
+
+
+def build_grpo_config(grpo: GrpoParams, dtype: torch.dtype, output_dir: Path) -> GRPOConfig:
+    """GRPOConfig from params: one generation batch per optimizer step, integrations off."""
+    return GRPOConfig(
+        output_dir=str(output_dir),
+        seed=grpo.seed,
+        data_seed=grpo.seed,
+        learning_rate=grpo.lr,
+        lr_scheduler_type=grpo.lr_scheduler,
+        max_steps=grpo.steps,
+        # TRL counts the batch in completions: one step = prompts_per_step whole groups.
+        per_device_train_batch_size=grpo.prompts_per_step * grpo.generations_per_prompt,
+        gradient_accumulation_steps=1,
+        num_generations=grpo.generations_per_prompt,
+        max_completion_length=grpo.max_completion_length,
+        temperature=grpo.temperature,
+        top_p=1.0,
+        top_k=0,
+        beta=grpo.beta,
+        loss_type=grpo.loss_type,
+        epsilon=grpo.epsilon,
+        mask_truncated_completions=grpo.mask_truncated_completions,
+        reward_weights=list(grpo.rewards.values()),
+        use_vllm=grpo.backend == "vllm",
+        vllm_mode="colocate",
+        gradient_checkpointing=grpo.gradient_checkpointing,
+        logging_strategy="steps",
+        logging_steps=grpo.logging_steps,
+        save_strategy="steps",
+        save_steps=grpo.save_steps,
+        save_total_limit=2,  # the newest stays whole while the next one is being written
+        log_completions=True,  # Parquet per logged step under output_dir: the W&B table
+        num_completions_to_print=1,
+        use_cpu=not torch.cuda.is_available(),  # transformers asks for it to allow bf16 on CPU
+        dataloader_pin_memory=torch.cuda.is_available(),
+        report_to=[],
+        **precision_flags(dtype),
+    )
+
+
+def load_policy(
+    location: ModelLocation, sft_adapter_dir: Path, tokenizer: PreTrainedTokenizerBase
+) -> PeftModel:
+    """Base model + SFT adapter, trainable; generation stops at the end of the assistant turn."""
+    model = load_adapter(load_base_model(location), sft_adapter_dir, location, trainable=True)
+    # eos and the chat template's end-of-turn token differ for Qwen2.5 base: stop on both.
+    model.generation_config.eos_token_id = sorted(
+        {tokenizer.eos_token_id, end_of_turn_token_id(tokenizer)}
+    )
+    return model
+
+
+def train_grpo(
+    params: Params,
+    location: ModelLocation,
+    paths: GrpoPaths,
+    tracking: TrackingRun | None = None,
+    extra_callbacks: list[TrainerCallback] | None = None,
+) -> GrpoResult:
+    """Train the SFT adapter further with GRPO into `paths.adapter_dir`."""
+    grpo = params.grpo
+    functions = reward_functions(grpo)
+    config = build_grpo_config(grpo, resolve_dtype(params.model.precision), paths.checkpoint_dir)
+    tokenizer = load_tokenizer(location)
+    model = load_policy(location, paths.sft_adapter_dir, tokenizer)
+    prompts = choose_prompts(params, paths.train, model, tokenizer, functions["accuracy"])
+    adapter_files = [paths.sft_adapter_dir / name for name in ADAPTER_FILES]
+    fingerprint = compute_fingerprint(
+        {"model": params.model, "grpo": grpo}, [paths.train, *adapter_files]
+    )
+    resume = prepare_checkpoint_dir(paths.checkpoint_dir, fingerprint)
+    callback = GrpoMetricsCallback(tracking or DisabledRun(), config.per_device_train_batch_size)
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=list(functions.values()),
+        args=config,
+        train_dataset=prompts.dataset,
+        processing_class=chat_tokenizer(tokenizer),
+        callbacks=[callback, *(extra_callbacks or [])],
+    )
+    trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    if REFERENCE_ADAPTER in model.peft_config:
+        model.delete_adapter(REFERENCE_ADAPTER)
+    save_adapter(model, tokenizer, location, paths.adapter_dir)
+    names = {function.__name__: name for name, function in functions.items()}
+    history = trainer.state.log_history
+    metrics = {"grpo/enabled": 1, "grpo/steps": trainer.state.global_step}
+    metrics |= prompt_counts(prompts)
+    metrics |= summarize_rewards(history, names, grpo.summary_steps)
+    metrics["grpo/runtime_s"] = round(callback.seconds, 3)
+    metrics["grpo/s_per_step"] = round(callback.seconds / max(callback.session_steps, 1), 3)
+    metrics["grpo/completions_per_s"] = round(callback.completions_per_s, 3)
+    table = completion_rows(
+        paths.checkpoint_dir / "completions", names, grpo.logged_completions, completion_text
+    )
+    return GrpoResult(metrics, reward_curve_rows(history, names), list(grpo.rewards), table)
+
+
+def choose_prompts(
+    params: Params,
+    train: Path,
+    model: PeftModel,
+    tokenizer: PreTrainedTokenizerBase,
+    accuracy: RewardFunction,
+) -> PromptSet:
+    """Gradable train prompts, screened by the SFT model's solve rate when the filter is on."""
+    prompts = read_prompts(train)
+    if not params.grpo.filter.enabled:
+        return prompts
+    sampling = {
+        "max_new_tokens": params.grpo.max_completion_length,
+        "temperature": params.grpo.temperature,
+        "eos_token_id": model.generation_config.eos_token_id,
+    }
+    shuffled = PromptSet(prompts.dataset.shuffle(seed=params.grpo.seed), prompts.ungradable, 0, 0)
+    return filter_prompts(shuffled, model, tokenizer, params.grpo.filter, sampling, accuracy)
+
+
+def prompt_counts(prompts: PromptSet) -> dict[str, int]:
+    return {
+        "grpo/prompts": len(prompts.dataset),
+        "grpo/ungradable_skipped": prompts.ungradable,
+        "grpo/filter/screened": prompts.screened,
+        "grpo/filter/dropped": prompts.filtered_out,
+    }
+
+
+def chat_tokenizer(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizerBase:
+    """A copy that renders prompts as `format_prompt` does, for tokenizers without a template.
+
+    A copy, so that the tokenizer saved with the adapter stays as SFT saved it.
+    """
+    rendering = copy.deepcopy(tokenizer)
+    rendering.chat_template = tokenizer.chat_template or CHATML_TEMPLATE
+    return rendering
+
+
+def disabled_metrics() -> dict[str, int]:
+    """metrics/grpo.json when grpo.enabled is false: nothing was trained."""
+    return {"grpo/enabled": 0, "grpo/steps": 0}

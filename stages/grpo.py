@@ -1,0 +1,84 @@
+"""grpo: SFT adapter → GRPO-trained adapter, reward metrics and the reward curve.
+
+Inputs: the train split of the prepare stage, the SFT adapter of the train stage, and
+params.yaml `model:`, `grpo:` and `wandb:`. Outputs: the adapter folder (same files as the
+SFT adapter), the metrics JSON (per reward its first and last means, frac_reward_zero_std,
+truncated share, completion length, KL when beta > 0, steps, completions/s, runtime) and the
+reward-curve CSV (step, one column per reward, total) and its PNG. With `grpo.enabled: false` the
+adapter folder is an exact copy of the SFT adapter and the metrics say 0 steps.
+Checkpoints go to --checkpoint-dir every grpo.save_steps; a killed run resumes from them,
+and they are removed once every output is in place.
+
+    python stages/grpo.py --train data/prepared/train.parquet --sft-adapter-dir models/adapter \
+        --adapter-dir models/grpo_adapter --checkpoint-dir checkpoints/grpo \
+        --metrics metrics/grpo.json --plot plots/grpo_reward.csv --figure plots/grpo_reward.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from mathtune.checkpoints import discard_checkpoints
+from mathtune.figures import write_curve_png
+from mathtune.grpo import (
+    GrpoError,
+    GrpoPaths,
+    check_grpo,
+    copy_sft_adapter,
+    disabled_metrics,
+    train_grpo,
+)
+from mathtune.models import ModelLoadError
+from mathtune.outputs import write_json
+from mathtune.params import ParamsError, load_params
+from mathtune.rl_metrics import write_reward_curve
+from mathtune.schema import SplitError
+from mathtune.tracking import start_run
+from mathtune.training import TrainingError
+
+FIGURE_TITLE = "GRPO reward per step (mean over the step's completions)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train", required=True, type=Path, help="train split (Parquet)")
+    parser.add_argument("--sft-adapter-dir", required=True, type=Path, help="SFT adapter folder")
+    parser.add_argument("--adapter-dir", required=True, type=Path, help="GRPO adapter folder")
+    parser.add_argument("--checkpoint-dir", required=True, type=Path, help="resumable state")
+    parser.add_argument("--metrics", required=True, help="JSON file for the GRPO metrics")
+    parser.add_argument("--plot", required=True, help="CSV file for the reward curve")
+    parser.add_argument("--figure", required=True, help="PNG file for the reward curve")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    paths = GrpoPaths(args.train, args.sft_adapter_dir, args.adapter_dir, args.checkpoint_dir)
+    try:
+        params = load_params()
+        location = check_grpo(params, paths)
+        if not params.grpo.enabled:
+            copy_sft_adapter(paths)
+            write_json(args.metrics, disabled_metrics())
+            write_reward_curve(args.plot, [], list(params.grpo.rewards))
+            write_curve_png(args.plot, args.figure, title=FIGURE_TITLE, y_label="reward")
+            discard_checkpoints(args.checkpoint_dir)
+            print(f"grpo disabled: {args.adapter_dir} is a copy of {args.sft_adapter_dir}")
+            return
+        run = start_run(params, job_type="grpo")
+        result = train_grpo(params, location, paths, tracking=run)
+    except (ParamsError, ModelLoadError, SplitError, TrainingError, GrpoError) as err:
+        sys.exit(f"grpo failed: {err}")
+    write_json(args.metrics, result.metrics)
+    write_reward_curve(args.plot, result.reward_curve, result.reward_names)
+    write_curve_png(args.plot, args.figure, title=FIGURE_TITLE, y_label="reward")
+    run.log_table("grpo/completions", *result.completions)
+    discard_checkpoints(args.checkpoint_dir)  # last: a kill before this still resumes
+    run.summarize(result.metrics)
+    run.finish()
+    for key, value in result.metrics.items():
+        print(f"{key}: {value}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""GRPO: params checks, TRL's real reward call path, prompt rendering, adapter saving."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from test_training import make_rows, tiny_params, write_split
+from trl import GRPOTrainer
+
+from mathtune.grpo import (
+    GrpoError,
+    GrpoPaths,
+    build_grpo_config,
+    chat_tokenizer,
+    check_backend,
+    check_grpo,
+    copy_sft_adapter,
+    load_policy,
+    reward_functions,
+    train_grpo,
+)
+from mathtune.models import add_lora_adapter, load_base_model, load_tokenizer, locate_model
+from mathtune.params import Params, ParamsError
+from mathtune.prompts import format_prompt
+from mathtune.rl_prompts import read_prompts
+from mathtune.training import save_adapter
+
+WALL_CLOCK = {"grpo/runtime_s", "grpo/s_per_step", "grpo/completions_per_s"}
+
+
+def grpo_params(model_dir: Path, **grpo_changes) -> Params:
+    """params.yaml with the tiny model and a two-step GRPO run of tiny completions."""
+    params = tiny_params(model_dir)
+    changes = {
+        "steps": 2,
+        "prompts_per_step": 2,
+        "generations_per_prompt": 2,
+        "max_completion_length": 8,
+        "save_steps": 1,
+        "summary_steps": 1,
+        "logged_completions": 4,
+    }
+    return dataclasses.replace(
+        params, grpo=dataclasses.replace(params.grpo, **(changes | grpo_changes))
+    )
+
+
+@pytest.fixture(scope="session")
+def grpo_inputs(tiny_model_dir, tmp_path_factory) -> GrpoPaths:
+    """A train split and an SFT adapter for the tiny model (outputs go to unused paths)."""
+    directory = tmp_path_factory.mktemp("grpo-inputs")
+    params = grpo_params(tiny_model_dir)
+    location = locate_model(params.model)
+    model = add_lora_adapter(load_base_model(location), params.train.lora)
+    save_adapter(model, load_tokenizer(location), location, directory / "adapter")
+    train = write_split(directory / "train.parquet", make_rows(8))
+    return GrpoPaths(train, directory / "adapter", directory / "unused", directory / "unused")
+
+
+def output_paths(inputs: GrpoPaths, directory: Path) -> GrpoPaths:
+    return dataclasses.replace(
+        inputs, adapter_dir=directory / "grpo_adapter", checkpoint_dir=directory / "checkpoints"
+    )
+
+
+class RecordingReward:
+    """Calls a real reward function and keeps the keyword arguments TRL passed."""
+
+    def __init__(self, function) -> None:
+        self.function = function
+        self.__name__ = function.__name__
+        self.calls: list[dict] = []
+
+    def __call__(self, **kwargs) -> list[float]:
+        self.calls.append(kwargs)
+        return self.function(**kwargs)
+
+
+def test_reward_functions_follow_params_order_and_reject_unknown_names(tiny_model_dir):
+    grpo = grpo_params(tiny_model_dir, rewards={"format": 0.5, "accuracy": 1.0}).grpo
+    assert list(reward_functions(grpo)) == ["format", "accuracy"]
+    typo = dataclasses.replace(grpo, rewards={"accuracy": 1.0, "formatting": 0.2})
+    with pytest.raises(ParamsError, match="grpo.rewards names 'formatting'.*Allowed: accuracy"):
+        reward_functions(typo)
+
+
+def test_vllm_backend_is_refused_here_with_the_fix(tiny_model_dir):
+    params = grpo_params(tiny_model_dir, backend="vllm")
+    # This CPU machine has neither vllm nor a GPU: the first missing piece is named.
+    with pytest.raises(GrpoError, match="vllm package is not installed.*grpo.backend: transform"):
+        check_backend(params)
+
+
+def test_check_refuses_an_adapter_of_another_base_model(tiny_model_dir, grpo_inputs, tmp_path):
+    config_file = tmp_path / "adapter" / "adapter_config.json"
+    copy_sft_adapter(dataclasses.replace(grpo_inputs, adapter_dir=tmp_path / "adapter"))
+    config = json.loads(config_file.read_text())
+    config_file.write_text(json.dumps(config | {"base_model_name_or_path": "hub:other@1"}))
+    paths = dataclasses.replace(grpo_inputs, sft_adapter_dir=tmp_path / "adapter")
+    with pytest.raises(Exception, match="was trained on 'hub:other@1'"):
+        check_grpo(grpo_params(tiny_model_dir), paths)
+
+
+def test_trl_calls_rewards_with_completions_ids_state_and_data_columns(
+    tiny_model_dir, grpo_inputs, tmp_path
+):
+    params = grpo_params(tiny_model_dir, steps=1, rewards={"accuracy": 1.0})
+    location = locate_model(params.model)
+    tokenizer = load_tokenizer(location)
+    recording = RecordingReward(reward_functions(params.grpo)["accuracy"])
+    trainer = GRPOTrainer(
+        model=load_policy(location, grpo_inputs.sft_adapter_dir, tokenizer),
+        reward_funcs=[recording],
+        args=build_grpo_config(params.grpo, torch.float32, tmp_path / "checkpoints"),
+        train_dataset=read_prompts(grpo_inputs.train).dataset,
+        processing_class=chat_tokenizer(tokenizer),
+    )
+    trainer.train()
+    (call,) = recording.calls
+    count = params.grpo.prompts_per_step * params.grpo.generations_per_prompt
+    for key in ("prompts", "completions", "completion_ids", "answer", "problem"):
+        assert len(call[key]) == count, key
+    assert call["trainer_state"] is trainer.state
+    # each prompt's gold answer repeats for every generation of that prompt
+    generations = params.grpo.generations_per_prompt
+    assert call["answer"][0:generations] == [call["answer"][0]] * generations
+    problem = call["problem"][0]
+    assert call["answer"][0] == next(r["answer"] for r in make_rows(8) if r["problem"] == problem)
+    assert call["completions"][0][0]["role"] == "assistant"
+    assert all(isinstance(ids, list) for ids in call["completion_ids"])
+
+
+def test_trl_renders_prompts_exactly_as_sft_and_evaluation_do(embedded_tokenizer, tmp_path):
+    row = read_prompts(write_split(tmp_path / "train.parquet", make_rows(3))).dataset[1]
+    # What GRPOTrainer._tokenize_prompts calls for conversational prompts.
+    rendered = chat_tokenizer(embedded_tokenizer).apply_chat_template(
+        conversation=[row["prompt"]], add_generation_prompt=True, tokenize=True, return_dict=True
+    )["input_ids"][0]
+    text = format_prompt(embedded_tokenizer, row["problem"])
+    assert rendered == embedded_tokenizer(text, add_special_tokens=False)["input_ids"]
+
+
+def test_beta_adds_kl_and_only_the_policy_adapter_is_saved(tiny_model_dir, grpo_inputs, tmp_path):
+    params = grpo_params(tiny_model_dir, beta=0.1)
+    paths = output_paths(grpo_inputs, tmp_path)
+    result = train_grpo(params, check_grpo(params, paths), paths)
+    assert "grpo/kl" in result.metrics
+    # TRL's frozen reference copy ("ref") must not reach the output folder.
+    assert sorted(path.name for path in paths.adapter_dir.iterdir()) == sorted(
+        path.name for path in grpo_inputs.sft_adapter_dir.iterdir()
+    )
+    location = locate_model(params.model)
+    load_policy(location, paths.adapter_dir, load_tokenizer(location))
+
+
+def test_same_params_give_the_same_metrics(tiny_model_dir, grpo_inputs, tmp_path):
+    params = grpo_params(tiny_model_dir, max_completion_length=16)
+    runs = []
+    for name in ("one", "two"):
+        paths = output_paths(grpo_inputs, tmp_path / name)
+        metrics = train_grpo(params, check_grpo(params, paths), paths).metrics
+        runs.append({key: value for key, value in metrics.items() if key not in WALL_CLOCK})
+        runs[-1]["adapter"] = (paths.adapter_dir / "adapter_model.safetensors").read_bytes()
+    assert runs[0] == runs[1]
