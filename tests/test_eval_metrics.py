@@ -87,7 +87,7 @@ def test_metrics_hold_every_model_per_split_and_the_deltas():
     assert "eval/delta/sft-base/format_rate" not in metrics, "deltas of accuracies only"
     # The experiments table stays narrow: no per-family keys among the metrics.
     assert not [key for key in metrics if "sum" in key or "rectangle" in key]
-    assert len(metrics) == 2 + 3 * 6 + 3 * 3
+    assert len(metrics) == 2 + 3 * 7 + 3 * 3  # 7 per model: 4 rates, 2 sets, grader_timeouts
     assert all(isinstance(value, int | float) for value in metrics.values())
 
 

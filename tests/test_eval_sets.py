@@ -26,7 +26,8 @@ from mathtune.schema import PREPARED_SCHEMA, SplitError
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULTS = yaml.safe_load((REPO / "params.yaml").read_text())
-SPLIT_SCHEMA = PREPARED_SCHEMA.append(pa.field("family", pa.string()))
+# Prepared splits without the family column, as prepare wrote them before families existed.
+SCHEMA_WITHOUT_FAMILY = PREPARED_SCHEMA.remove(PREPARED_SCHEMA.get_field_index("family"))
 MATH500_ROWS = [
     {
         "problem": "Compute $\\dbinom{8}{4}$.",
@@ -54,8 +55,10 @@ GSM8K_ROWS = [
 ]
 
 
-def write_split(path: Path, families: list[str], schema: pa.Schema = SPLIT_SCHEMA) -> Path:
+def write_split(path: Path, families: list[str], schema: pa.Schema = PREPARED_SCHEMA) -> Path:
     columns = {name: [f"{name}-{i}" for i in range(len(families))] for name in schema.names}
+    if "gradable" in schema.names:
+        columns["gradable"] = [True] * len(families)
     if "family" in schema.names:
         columns["family"] = families
     pq.write_table(pa.table(columns, schema=schema), path)
@@ -102,7 +105,7 @@ def test_select_rows_takes_each_family_in_turn(families, limit, expected):
 
 
 def test_split_without_family_column_names_the_fix(tmp_path):
-    path = write_split(tmp_path / "validation.parquet", ["a"], schema=PREPARED_SCHEMA)
+    path = write_split(tmp_path / "validation.parquet", ["a"], schema=SCHEMA_WITHOUT_FAMILY)
     with pytest.raises(SplitError, match=r"missing \['family'\].*dvc repro prepare"):
         read_split("seen", path, max_samples=None)
 

@@ -22,10 +22,16 @@ from mathtune.params import Params, params_as_dict
 
 grpo_inputs = test_grpo.grpo_inputs  # the session fixture: a train split and an SFT adapter
 STAGE = Path(__file__).resolve().parents[1] / "stages" / "grpo.py"
-OUTPUTS = ["models/grpo_adapter", "metrics/grpo.json", "plots/grpo_reward.csv"]
+OUTPUTS = [
+    "models/grpo_adapter",
+    "metrics/grpo.json",
+    "plots/grpo_reward.csv",
+    "plots/grpo_reward.png",
+]
 ARGUMENTS = (
     "--train train.parquet --sft-adapter-dir models/adapter --adapter-dir models/grpo_adapter "
-    "--checkpoint-dir checkpoints/grpo --metrics metrics/grpo.json --plot plots/grpo_reward.csv"
+    "--checkpoint-dir checkpoints/grpo --metrics metrics/grpo.json --plot plots/grpo_reward.csv "
+    "--figure plots/grpo_reward.png"
 )
 
 # Runs train_grpo in a child process that dies like a killed `dvc repro` after a step.
