@@ -3,7 +3,7 @@
 The Trainer saves a checkpoint every `train.save_steps` steps under the checkpoint folder
 (kept apart from the final adapter, and not a DVC output). The folder also holds a
 fingerprint of what the checkpoints were made from: the params of the stage and the
-hashes of the data files and of the package modules the stage loaded. A rerun resumes
+hashes of the data files and of the package modules the training imports. A rerun resumes
 from the newest complete checkpoint only when the fingerprint matches; otherwise it
 discards the folder, says why, and starts fresh.
 
@@ -15,13 +15,14 @@ discards the folder, says why, and starts fresh.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import hashlib
+import importlib.util
 import json
 import logging
 import re
 import shutil
-import sys
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -32,42 +33,66 @@ COMPLETE_MARKER = "trainer_state.json"
 _CHECKPOINT_NAME = re.compile(r"^checkpoint-(\d+)$")
 
 
-def compute_fingerprint(sections: dict[str, object], data_files: list[Path]) -> dict:
+def compute_fingerprint(sections: dict[str, object], data_files: list[Path], code: str) -> dict:
     """What a checkpoint depends on: params sections, the data files and the package code.
 
-    `sections` maps a params section name to its dataclass, e.g. {"train": params.train}.
+    `sections` maps a params section name to its dataclass, e.g. {"train": params.train};
+    `code` names the module that trains, e.g. "mathtune.training" (see hash_package_code).
     """
     params = {name: dataclasses.asdict(section) for name, section in sections.items()}
     encoded = json.dumps(params, sort_keys=True).encode()
     return {
         "params": hashlib.sha256(encoded).hexdigest(),
         "data": {path.name: hash_file(path) for path in data_files},
-        "code": hash_package_code(),
+        "code": hash_package_code(code),
     }
 
 
-def hash_package_code() -> str:
-    """Hash of every `mathtune` module loaded in this process, subpackages included.
+def hash_package_code(entry: str) -> str:
+    """Hash of module `entry` and every package module it imports, subpackages included.
 
-    The loaded modules are exactly the code the running stage uses, so an edit to any of
-    them (tokenisation, collators, rewards...) makes checkpoints stale: resuming after one
-    could mix two versions of the training in one adapter. Stale checkpoints only cost a
-    restart.
+    Any edit to that code (tokenisation, collators, rewards...) makes checkpoints stale:
+    resuming after one could mix two versions of the training in one adapter. Stale
+    checkpoints only cost a restart. The imports are read from the source, not from what
+    happens to be loaded, so every process that trains gets the same hash.
     """
-    package = __name__.partition(".")[0]
-    files = sorted(
-        {
-            Path(module.__file__).resolve()
-            for name, module in list(sys.modules.items())
-            if (name == package or name.startswith(package + "."))
-            and getattr(module, "__file__", None)
-        }
-    )
     root = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for path in files:
+    for name in sorted(_imported_modules(entry)):
+        path = _module_file(name)
         digest.update(f"{path.relative_to(root)}:{hash_file(path)}\n".encode())
     return digest.hexdigest()
+
+
+def _imported_modules(entry: str) -> set[str]:
+    """`entry` and the package modules it imports, directly or through others."""
+    package = entry.partition(".")[0]
+    found, pending = set(), [entry]
+    while pending:
+        name = pending.pop()
+        if name in found or _module_file(name) is None:
+            continue
+        found.add(name)
+        tree = ast.parse(_module_file(name).read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                pending += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                pending.append(node.module)
+                # `from mathtune import distributed` names a module, not an attribute
+                pending += [f"{node.module}.{alias.name}" for alias in node.names]
+    return {name for name in found if name == package or name.startswith(package + ".")}
+
+
+def _module_file(name: str) -> Path | None:
+    """Source file of a module of this package; None for anything else."""
+    if name.partition(".")[0] != __name__.partition(".")[0]:
+        return None
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):  # `from mathtune.x import y` where y is no module
+        return None
+    return Path(spec.origin) if spec and spec.origin and spec.origin.endswith(".py") else None
 
 
 def hash_file(path: Path) -> str:

@@ -240,7 +240,7 @@ def train_adapter(
     if params.train.padding_free:
         use_segment_attention(model)
     fingerprint = compute_fingerprint(
-        {"model": params.model, "train": params.train}, list(paths.splits)
+        {"model": params.model, "train": params.train}, list(paths.splits), code=__name__
     )
     resume = prepare_checkpoint_dir(paths.checkpoint_dir, fingerprint)
     metrics_callback = MetricsCallback(tracking or DisabledRun())

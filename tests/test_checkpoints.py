@@ -57,27 +57,30 @@ def test_fingerprint_changes_with_params_and_data(tmp_path):
     lora = LoraParams(r=4, alpha=8, dropout=0.0, target_modules=["q_proj"])
     files = [tmp_path / "train.parquet"]
     files[0].write_bytes(b"rows")
-    base = compute_fingerprint({"lora": lora}, files)
-    assert compute_fingerprint({"lora": dataclasses.replace(lora, r=8)}, files) != base
+    base = compute_fingerprint({"lora": lora}, files, code="mathtune.checkpoints")
+    changed = compute_fingerprint(
+        {"lora": dataclasses.replace(lora, r=8)}, files, code="mathtune.checkpoints"
+    )
+    assert changed != base
     other_data = tmp_path / "other.parquet"
     other_data.write_bytes(b"other rows")
-    assert compute_fingerprint({"lora": lora}, [other_data]) != base
-    assert compute_fingerprint({"lora": lora}, files) == base
+    assert compute_fingerprint({"lora": lora}, [other_data], code="mathtune.checkpoints") != base
+    assert compute_fingerprint({"lora": lora}, files, code="mathtune.checkpoints") == base
     assert set(base) == {"params", "data", "code"}
 
 
-# Prints the code hash after importing the named modules of a package copy.
+# Prints the code hash of mathtune.trainer after importing the named modules.
 CODE_HASH_SCRIPT = """
 import importlib, sys
 for name in sys.argv[1:]:
     importlib.import_module(name)
 from mathtune.checkpoints import hash_package_code
-print(hash_package_code())
+print(hash_package_code("mathtune.trainer"))
 """
 
 
-def _code_hash(root: Path, *modules: str) -> str:
-    command = [sys.executable, "-c", CODE_HASH_SCRIPT, *modules]
+def _code_hash(root: Path, *imported_first: str) -> str:
+    command = [sys.executable, "-c", CODE_HASH_SCRIPT, *imported_first]
     result = subprocess.run(
         command, cwd=root, env={"PYTHONPATH": str(root)}, capture_output=True, text=True
     )
@@ -85,16 +88,20 @@ def _code_hash(root: Path, *modules: str) -> str:
     return result.stdout.strip()
 
 
-def test_code_hash_covers_loaded_subpackage_modules_and_only_those(tmp_path):
-    copy = tmp_path / "mathtune"
-    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    subpackage = copy / "extra"
-    subpackage.mkdir()
-    (subpackage / "__init__.py").write_text("")
-    (subpackage / "rule.py").write_text("LIMIT = 1\n")
-    loaded = _code_hash(tmp_path, "mathtune.extra.rule")
-    not_loaded = _code_hash(tmp_path)
+def test_code_hash_covers_what_the_trainer_imports_subpackages_included(tmp_path):
+    package = tmp_path / "mathtune"
+    (package / "extra").mkdir(parents=True)
+    shutil.copy(PACKAGE / "checkpoints.py", package)
+    for path in ("__init__.py", "extra/__init__.py", "unrelated.py"):
+        (package / path).write_text("")
+    (package / "extra" / "rule.py").write_text("LIMIT = 1\n")
+    (package / "trainer.py").write_text("from mathtune.extra import rule\n")
+    first = _code_hash(tmp_path)
+    # Another process that happens to have loaded more of the package gets the same hash,
+    # so a run killed in one process resumes in another.
+    assert _code_hash(tmp_path, "mathtune.unrelated") == first
 
-    (subpackage / "rule.py").write_text("LIMIT = 2\n")
-    assert _code_hash(tmp_path, "mathtune.extra.rule") != loaded  # an edit in a subfolder counts
-    assert _code_hash(tmp_path) == not_loaded  # a module the stage never loads does not
+    (package / "unrelated.py").write_text("CHANGED = True\n")
+    assert _code_hash(tmp_path) == first  # code the trainer never imports does not count
+    (package / "extra" / "rule.py").write_text("LIMIT = 2\n")
+    assert _code_hash(tmp_path) != first  # an edit in a subpackage does
