@@ -203,7 +203,7 @@ def train_grpo(
     prompts = choose_prompts(params, paths.train, model, tokenizer, functions["accuracy"])
     adapter_files = [paths.sft_adapter_dir / name for name in ADAPTER_FILES]
     fingerprint = compute_fingerprint(
-        {"model": params.model, "grpo": grpo}, [paths.train, *adapter_files]
+        {"model": params.model, "grpo": grpo}, [paths.train, *adapter_files], code=__name__
     )
     resume = prepare_checkpoint_dir(paths.checkpoint_dir, fingerprint)
     callback = GrpoMetricsCallback(tracking or DisabledRun(), config.per_device_train_batch_size)
