@@ -178,6 +178,27 @@ class EvaluateParams:
 
 
 @dataclass(frozen=True)
+class VllmParallelParams:
+    tensor_parallel_size: int
+    data_parallel_size: int
+
+    def __post_init__(self) -> None:
+        for key in ("tensor_parallel_size", "data_parallel_size"):
+            value = getattr(self, key)
+            _require(value >= 1, f"launch.vllm.{key}", value, "an integer >= 1")
+
+
+@dataclass(frozen=True)
+class LaunchParams:
+    num_processes: int
+    strategy: Literal["ddp", "fsdp", "zero2", "zero3"]
+    vllm: VllmParallelParams
+
+    def __post_init__(self) -> None:
+        _require(self.num_processes >= 1, "launch.num_processes", self.num_processes, ">= 1")
+
+
+@dataclass(frozen=True)
 class WandbParams:
     mode: Literal["offline", "online", "disabled"]
     project: str
@@ -190,6 +211,7 @@ class Params:
     model: ModelParams
     train: TrainParams
     evaluate: EvaluateParams
+    launch: LaunchParams
     wandb: WandbParams
 
 

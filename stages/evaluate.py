@@ -20,6 +20,7 @@ import logging
 import sys
 from pathlib import Path
 
+from mathtune.distributed import map_sharded, writes_files
 from mathtune.evaluation import (
     PREDICTIONS_SCHEMA,
     evaluate_generations,
@@ -50,11 +51,17 @@ def main() -> None:
         # No seed: greedy decoding draws no random numbers.
         validation = read_validation(args.validation, params.evaluate.max_samples)
         location = locate_model(params.model)
-        generations = generate_answers(
-            location, args.adapter_dir, validation.problem, params.evaluate, params.model.precision
+        # Under several processes each answers a contiguous share; all get every answer.
+        generations = map_sharded(
+            lambda problems: generate_answers(
+                location, args.adapter_dir, problems, params.evaluate, params.model.precision
+            ),
+            validation.problem,
         )
     except (ParamsError, GenerationError, SplitError, ModelLoadError) as err:
         sys.exit(f"evaluate failed: {err}")
+    if not writes_files():
+        return
     result = evaluate_generations(validation, generations)
     write_json(args.metrics, result.metrics)
     write_parquet(args.predictions, predictions_table(result.predictions))
