@@ -44,7 +44,7 @@ def describe() -> str:
 
 
 def save_on_each_node() -> bool:
-    """True when the machines share no disk (MATHTUNE_SAVE_ON_EACH_NODE=1, set by sky/)."""
+    """True when the machines share no disk (MATHTUNE_SAVE_ON_EACH_NODE=1).."""
     return os.environ.get("MATHTUNE_SAVE_ON_EACH_NODE", "0") == "1"
 
 
@@ -52,7 +52,8 @@ def writes_files() -> bool:
     """True on the process that writes outputs and checkpoints on this machine's disk.
 
     Rank 0 alone, unless the machines share no disk: then each machine's first process
-    writes its own copy (the replicas hold the same weights), so DVC finds them everywhere.
+    writes its own copy (the replicas hold the same weights), so that `dvc exp run` on each
+    machine (scripts/slurm/pipeline.sbatch, sky/pipeline.yaml) finds its outputs.
     """
     if save_on_each_node():
         return int(os.environ.get("LOCAL_RANK", "0")) == 0

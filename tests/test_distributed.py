@@ -169,6 +169,44 @@ def test_effective_batch_that_fits_the_data_passes(tiny_model_dir, processes, ma
     check_effective_batch(train, processes, examples)
 
 
+# ---------------------------------------------------------------- many nodes
+
+PIPELINE_COMMANDS = ["dvc pull", "dvc exp run", "launch.num_processes=", "launch.strategy="]
+
+
+def launcher_variables() -> set[str]:
+    """The MATHTUNE_* variables mathtune.launch and mathtune.distributed read."""
+    sources = [(REPO / "mathtune" / name).read_text() for name in ("launch.py", "distributed.py")]
+    return {name for text in sources for name in re.findall(r'"(MATHTUNE_[A-Z_]+)"', text)}
+
+
+def test_slurm_script_parses_and_runs_the_pipeline_on_every_node():
+    script = REPO / "scripts/slurm/pipeline.sbatch"
+    checked = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    text = script.read_text()
+    assert re.search(r"^#SBATCH --nodes=\d+$", text, flags=re.M)
+    assert "exec srun --ntasks-per-node=1" in text, "one task per node runs the pipeline"
+    for command in PIPELINE_COMMANDS + ['dvc exp push origin "$experiment"']:
+        assert command in text
+    exported = set(re.findall(r"export (MATHTUNE_[A-Z_]+)", text))
+    assert exported == launcher_variables()
+
+
+def test_skypilot_task_parses_and_runs_the_pipeline_on_every_node(tmp_path):
+    task = yaml.safe_load((REPO / "sky/pipeline.yaml").read_text())
+    assert task["num_nodes"] >= 2 and task["resources"]["accelerators"]
+    assert task["envs"]["STRATEGY"] in ("ddp", "fsdp", "zero2", "zero3")
+    assert "make setup setup-gpu" in task["setup"]
+    (tmp_path / "run.sh").write_text(task["run"])
+    checked = subprocess.run(["bash", "-n", str(tmp_path / "run.sh")], capture_output=True)
+    assert checked.returncode == 0, checked.stderr
+    for command in PIPELINE_COMMANDS + ['dvc exp push origin "$EXPERIMENT"']:
+        assert command in task["run"]
+    assert '[ "$SKYPILOT_NODE_RANK" = 0 ]' in task["run"], "node 0 alone pushes"
+    assert set(re.findall(r"export (MATHTUNE_[A-Z_]+)", task["run"])) == launcher_variables()
+
+
 # ---------------------------------------------------------------- real processes
 
 

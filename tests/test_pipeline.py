@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages", "mathtune", ".gitignore"]
+PROJECT_FILES = ["dvc.yaml", "params.yaml", "stages", "mathtune", "configs", ".gitignore"]
 
 pytestmark = pytest.mark.slow
 
@@ -99,3 +99,13 @@ def test_exp_run_with_new_lr_reruns_train_and_evaluate_only(project):
     assert "metrics/train.json" in diff, "train metrics changed with the learning rate"
     experiments = json.loads(run(["dvc", "exp", "show", "--json"], project))
     assert "1e-06" in json.dumps(experiments) or "1e-6" in json.dumps(experiments)
+
+
+def test_exp_run_with_two_processes_launches_train_on_two(project):
+    output = run(["dvc", "exp", "run", "-S", "launch.num_processes=2"], project)
+    assert "python -m mathtune.launch --processes 2 --strategy ddp" in output
+    assert "accelerate.commands.launch --config_file configs/accelerate/ddp.yaml" in output
+    assert "process 1 of 2" in output and "process 0 of 2" in output
+    metrics = json.loads((project / "metrics/train.json").read_text())
+    assert metrics["train/processes"] == 2
+    assert metrics["train/effective_batch"] == 8  # 4 per device x 2 processes
