@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
-from mathtune.params import LaunchParams
+from mathtune.params import LaunchParams, VllmParallelParams
 
 CONFIG_DIR = Path("configs/accelerate")
 STRATEGIES = typing.get_args(typing.get_type_hints(LaunchParams)["strategy"])
@@ -93,6 +93,21 @@ def check_launch(processes: int, strategy: str, machines: Machines, gpus: int) -
             f"launch.strategy = {strategy!r} shards the model over GPUs and this machine has "
             "none. Fix: launch.strategy: ddp (processes on CPU talk over gloo)."
         )
+
+
+def vllm_parallel_options(vllm: VllmParallelParams, gpus: int) -> dict[str, int]:
+    """Keyword arguments of vllm.LLM for launch.vllm, once they fit the GPUs here."""
+    needed = vllm.tensor_parallel_size * vllm.data_parallel_size
+    if needed > gpus:
+        raise LaunchError(
+            f"launch.vllm asks for {vllm.tensor_parallel_size} x {vllm.data_parallel_size} = "
+            f"{needed} GPUs (tensor_parallel_size x data_parallel_size) and this machine has "
+            f"{gpus}. Fix: sizes whose product is at most {gpus}."
+        )
+    return {
+        "tensor_parallel_size": vllm.tensor_parallel_size,
+        "data_parallel_size": vllm.data_parallel_size,
+    }
 
 
 def build_command(

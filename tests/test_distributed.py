@@ -26,8 +26,14 @@ from test_training import make_rows, tiny_params, write_split
 
 from mathtune.batching import BatchError, check_effective_batch
 from mathtune.distributed import map_sharded, shard_indices
-from mathtune.launch import LaunchError, Machines, build_command, check_launch
-from mathtune.params import params_as_dict
+from mathtune.launch import (
+    LaunchError,
+    Machines,
+    build_command,
+    check_launch,
+    vllm_parallel_options,
+)
+from mathtune.params import VllmParallelParams, params_as_dict
 
 REPO = Path(__file__).resolve().parents[1]
 # fp32 on CPU: one process sums a batch of 4 where two sum 2 + 2 and all-reduce, so the
@@ -118,6 +124,24 @@ def test_impossible_launches_are_refused_naming_the_fix(
 def test_one_process_needs_no_check_and_ddp_runs_on_cpu():
     check_launch(1, "zero3", Machines(), gpus=0)
     check_launch(2, "ddp", Machines(), gpus=0)
+
+
+def test_vllm_sizes_become_engine_options_when_the_gpus_suffice():
+    sizes = VllmParallelParams(tensor_parallel_size=2, data_parallel_size=4)
+    assert vllm_parallel_options(sizes, gpus=8) == {
+        "tensor_parallel_size": 2,
+        "data_parallel_size": 4,
+    }
+    with pytest.raises(LaunchError, match=re.escape("2 x 4 = 8 GPUs") + ".* has 4"):
+        vllm_parallel_options(sizes, gpus=4)
+
+
+def test_vllm_engine_runs_one_process_whatever_the_process_count(tmp_path):
+    command = [sys.executable, "-m", "mathtune.launch", "--processes", "4", "--strategy"]
+    command += ["zero3", "--engine", "vllm", "--", "-c", "print('one process')"]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=_env())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "one process\n", "no accelerate launch, no deepspeed check"
 
 
 @pytest.mark.skipif(find_spec("deepspeed") is not None, reason="deepspeed is installed here")
