@@ -178,6 +178,16 @@ def test_effective_batch_that_exceeds_or_does_not_divide_the_data_is_refused(
         check_effective_batch(train, processes, examples)
 
 
+def test_train_stage_stops_on_a_batch_larger_than_the_data_before_wandb(tmp_path, tiny_model_dir):
+    workdir = train_workdir(tmp_path, tiny_model_dir, per_device=16)
+    result = train_stage(workdir, processes=1)
+    assert result.returncode != 0
+    assert "train failed: The effective batch" in result.stderr
+    assert "exceeds the 8 train examples" in result.stderr
+    assert "Loading weights" not in result.stderr
+    assert not (workdir / "wandb").exists() and not (workdir / "models").exists()
+
+
 @pytest.mark.parametrize(
     "processes, max_steps, examples",
     [
