@@ -52,10 +52,12 @@ WALL_CLOCK = {"train/runtime_s", "train/real_tokens_per_s"}
 PROCESS_LINE = re.compile(r"process (\d) of (\d) \(pid (\d+)\)")
 # Runs the train stage's work with a callback that kills rank 1 like SIGKILL after a step.
 KILL_RANK_1 = """
-import os, sys
+import importlib.util, os, sys
 from pathlib import Path
 from transformers import TrainerCallback
-import mathtune.tracking, mathtune.outputs  # the stage's modules: same code fingerprint
+# Load the stage's module (not its main): the same package modules, the same code fingerprint.
+spec = importlib.util.spec_from_file_location("stage", sys.argv.pop(1))
+spec.loader.exec_module(importlib.util.module_from_spec(spec))
 from mathtune.params import load_params
 from mathtune.training import TrainPaths, check_training, train_adapter
 
@@ -349,7 +351,10 @@ def test_a_killed_rank_resumes_from_the_checkpoint_on_rerun(train_runs, tmp_path
     workdir = train_workdir(tmp_path, tiny_model_dir, per_device=2, save_steps=2)
     (workdir / "kill.py").write_text(KILL_RANK_1)
     paths = [TRAIN_ARGUMENTS[key] for key in ("--train", "--validation", "--adapter-dir")]
-    killed = launch(workdir, 2, ["kill.py", "3", *paths, TRAIN_ARGUMENTS["--checkpoint-dir"]])
+    stage = str(REPO / "stages/train.py")
+    killed = launch(
+        workdir, 2, ["kill.py", stage, "3", *paths, TRAIN_ARGUMENTS["--checkpoint-dir"]]
+    )
     assert killed.returncode != 0
     assert "exitcode  : 9" in killed.stderr, "rank 1 died at step 3"
     assert (workdir / "checkpoints/train/checkpoint-2/trainer_state.json").is_file()
