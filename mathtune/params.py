@@ -321,6 +321,27 @@ class GrpoParams:
 
 
 @dataclass(frozen=True)
+class VllmParallelParams:
+    tensor_parallel_size: int
+    data_parallel_size: int
+
+    def __post_init__(self) -> None:
+        for key in ("tensor_parallel_size", "data_parallel_size"):
+            value = getattr(self, key)
+            _require(value >= 1, f"launch.vllm.{key}", value, "an integer >= 1")
+
+
+@dataclass(frozen=True)
+class LaunchParams:
+    num_processes: int
+    strategy: Literal["ddp", "fsdp", "zero2", "zero3"]
+    vllm: VllmParallelParams
+
+    def __post_init__(self) -> None:
+        _require(self.num_processes >= 1, "launch.num_processes", self.num_processes, ">= 1")
+
+
+@dataclass(frozen=True)
 class WandbParams:
     mode: Literal["offline", "online", "disabled"]
     project: str
@@ -334,6 +355,7 @@ class Params:
     train: TrainParams
     evaluate: EvaluateParams
     grpo: GrpoParams
+    launch: LaunchParams
     wandb: WandbParams
 
 

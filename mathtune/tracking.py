@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import wandb
 
+from mathtune.distributed import is_main
 from mathtune.models import model_name
 from mathtune.params import Params, params_as_dict
 
@@ -69,9 +70,10 @@ def start_run(params: Params, job_type: str) -> TrackingRun:
     """Start the W&B run of one stage, with every param as its config.
 
     Runs are grouped by `wandb.run_name`, or by the name of the model trained when it is null,
-    so runs of different models never share a label.
+    so runs of different models never share a label. Under several processes rank 0 alone
+    keeps the run; the others get a DisabledRun.
     """
-    if params.wandb.mode == "disabled":
+    if params.wandb.mode == "disabled" or not is_main():
         return DisabledRun()
     group = params.wandb.run_name or model_name(params.model)
     run = wandb.init(

@@ -24,11 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import torch
 from peft import PeftModel
 from transformers import Trainer, TrainerCallback, TrainerState, TrainingArguments, set_seed
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
+from mathtune import distributed
+from mathtune.batching import check_effective_batch, effective_batch
 from mathtune.checkpoints import compute_fingerprint, prepare_checkpoint_dir
 from mathtune.models import (
     ModelLocation,
@@ -120,8 +123,17 @@ def optimizer_steps(train: TrainParams, train_examples: int) -> int:
     """
     if train.max_steps is not None:
         return train.max_steps
-    batches = math.ceil(train_examples / train.per_device_batch_size)
+    batch = train.per_device_batch_size * distributed.world_size()
+    batches = math.ceil(train_examples / batch)
     return math.ceil(train.epochs * math.ceil(batches / train.gradient_accumulation_steps))
+
+
+def parquet_rows(path: Path) -> int:
+    """Rows of a Parquet file, read from its footer."""
+    try:
+        return pq.ParquetFile(path).metadata.num_rows
+    except OSError as err:
+        raise TrainingError(f"Cannot read {path}: {err}. Fix: run `dvc repro prepare`.") from err
 
 
 def build_training_arguments(
@@ -154,6 +166,10 @@ def build_training_arguments(
         save_strategy="steps",
         save_steps=train.save_steps,
         save_total_limit=2,  # the newest stays whole while the next one is being written
+        # Machines without a shared disk each keep their own checkpoints (sky/pipeline.yaml).
+        save_on_each_node=distributed.save_on_each_node(),
+        # Every LoRA weight is used in every forward pass: DDP need not search for unused ones.
+        ddp_find_unused_parameters=False,
         include_num_input_tokens_seen=token_count_mode(train.padding_free),
         remove_unused_columns=False,
         use_cpu=not torch.cuda.is_available(),  # transformers asks for it to allow bf16 on CPU
@@ -206,15 +222,19 @@ class MetricsCallback(TrainerCallback):
         self._mark = time.perf_counter()
 
 
-def check_training(params: Params) -> TrainingSetup:
+def check_training(params: Params, train_rows: int | None = None) -> TrainingSetup:
     """The model to train, once every check that needs no weights or data has passed.
 
     It takes seconds, so the train stage runs it before it starts a W&B run or loads anything.
+    `train_rows` (the train split's row count) also checks the effective batch.
     """
     location = locate_model(params.model)
     check_target_modules(location, params.train.lora.target_modules)
     check_gpu_options(params.train)
-    return TrainingSetup(location, precision_flags(resolve_dtype(params.model.precision)))
+    precision = precision_flags(resolve_dtype(params.model.precision))
+    if train_rows is not None:
+        check_effective_batch(params.train, distributed.world_size(), train_rows)
+    return TrainingSetup(location, precision)
 
 
 def train_adapter(
@@ -231,6 +251,15 @@ def train_adapter(
     location = setup.location
     tokenizer = load_tokenizer(location)
     splits = [load_split(path, tokenizer, params.train.max_length) for path in paths.splits]
+    processes = distributed.world_size()
+    check_effective_batch(params.train, processes, len(splits[0].features))
+    batch = effective_batch(params.train, processes)
+    logger.info(
+        "%s: effective batch %d = %d per device x %d accumulation x %d processes",
+        distributed.describe(),
+        *(batch, params.train.per_device_batch_size, params.train.gradient_accumulation_steps),
+        processes,
+    )
     arguments = build_training_arguments(
         params.train, setup.precision, paths.checkpoint_dir, len(splits[0].features)
     )
@@ -242,7 +271,11 @@ def train_adapter(
     fingerprint = compute_fingerprint(
         {"model": params.model, "train": params.train}, list(paths.splits), code=__name__
     )
-    resume = prepare_checkpoint_dir(paths.checkpoint_dir, fingerprint)
+    # One rank clears or keeps the folder while the others wait, then all resume from the
+    # checkpoint it chose.
+    resume = distributed.run_on_writers(
+        lambda: prepare_checkpoint_dir(paths.checkpoint_dir, fingerprint)
+    )
     metrics_callback = MetricsCallback(tracking or DisabledRun())
     trainer = Trainer(
         model=model,
@@ -253,8 +286,14 @@ def train_adapter(
         callbacks=[metrics_callback, *(extra_callbacks or [])],
     )
     output = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
-    save_adapter(model, tokenizer, location, paths.adapter_dir)
+    # Every rank takes part in gathering the weights (FSDP and ZeRO-3 shard them).
+    state_dict = trainer.accelerator.get_state_dict(trainer.model)
+    if distributed.writes_files():
+        save_adapter(model, tokenizer, location, paths.adapter_dir, state_dict)
+    distributed.barrier()  # no rank reports success before the adapter is in place
     metrics = summarize_training(trainer.state, splits[0], splits[1])
+    metrics["train/effective_batch"] = batch
+    metrics["train/processes"] = processes
     metrics["train/runtime_s"] = round(output.metrics["train_runtime"], 3)
     metrics["train/real_tokens_per_s"] = round(metrics_callback.real_tokens_per_s, 1)
     return TrainResult(metrics, loss_curve_rows(trainer.state.log_history))
@@ -265,10 +304,14 @@ def save_adapter(
     tokenizer: PreTrainedTokenizerBase,
     location: ModelLocation,
     adapter_dir: Path,
+    state_dict: dict[str, torch.Tensor] | None = None,
 ) -> None:
-    """Write adapter weights (safetensors), config and tokenizer; all or nothing."""
+    """Write adapter weights (safetensors), config and tokenizer; all or nothing.
+
+    `state_dict` is the whole model's, gathered from the ranks when they shard it.
+    """
     with atomic_path(adapter_dir) as temporary:
-        model.save_pretrained(temporary, safe_serialization=True)
+        model.save_pretrained(temporary, safe_serialization=True, state_dict=state_dict)
         tokenizer.save_pretrained(temporary)
         # peft's model card names the base model by its absolute path (for the embedded
         # model, inside .venv): the same adapter would hash differently in every checkout.

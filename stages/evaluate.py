@@ -28,6 +28,7 @@ import logging
 import sys
 from pathlib import Path
 
+from mathtune import distributed
 from mathtune.decoding import GenerationError
 from mathtune.eval_metrics import (
     accuracy_by_group,
@@ -97,16 +98,21 @@ def main() -> None:
         eval_sets = [read_split("seen", args.validation, limit)]
         eval_sets += [read_split("heldout", args.heldout, limit)]
         eval_sets += read_benchmarks(params.evaluate.benchmarks)
+        # Under several processes each answers a contiguous share of every request, and
+        # every process gets all answers back in file order.
+        requests = [
+            dataclasses.replace(request, problems=distributed.shard(request.problems))
+            for request in build_requests(eval_sets, params.evaluate)
+        ]
         # No seed here: greedy decoding draws nothing, and sampling seeds each draw itself.
-        answers = generate_answers(
-            locate_model(params.model),
-            adapters,
-            build_requests(eval_sets, params.evaluate),
-            params.evaluate,
-            params.model.precision,
+        local_answers = generate_answers(
+            locate_model(params.model), adapters, requests, params.evaluate, params.model.precision
         )
     except (ParamsError, GenerationError, SplitError, ModelLoadError, EvalSetError) as err:
         sys.exit(f"evaluate failed: {err}")
+    answers = distributed.gather_in_order(local_answers)
+    if not distributed.writes_files():
+        return
     models = list(answers)
     predictions = score_answers(eval_sets, answers)
     metrics = build_metrics(predictions, eval_sets)

@@ -6,7 +6,9 @@ adapter_config.json, tokenizer files), the metrics JSON (final train and eval lo
 tokens seen, runtime), the loss-curve CSV (step, train_loss, eval_loss) and its PNG figure
 (readable where `dvc plots show` cannot load vega, i.e. offline). Checkpoints go
 to --checkpoint-dir every train.save_steps; a killed run resumes from them, and they are
-removed once every output is in place.
+removed once every output is in place. Under several processes (launch.num_processes, via
+`python -m mathtune.launch`) every rank trains on its share of the batches and rank 0
+alone writes the outputs and the W&B run.
 
     python stages/train.py --train data/prepared/train.parquet \
         --validation data/prepared/validation.parquet --adapter-dir models/adapter \
@@ -21,6 +23,8 @@ import logging
 import sys
 from pathlib import Path
 
+from mathtune import distributed
+from mathtune.batching import BatchError
 from mathtune.checkpoints import discard_checkpoints
 from mathtune.figures import write_curve_png
 from mathtune.models import ModelLoadError
@@ -32,6 +36,7 @@ from mathtune.training import (
     TrainingError,
     TrainPaths,
     check_training,
+    parquet_rows,
     train_adapter,
     write_loss_curve,
 )
@@ -51,19 +56,21 @@ def main() -> None:
     paths = TrainPaths(args.train, args.validation, args.adapter_dir, args.checkpoint_dir)
     try:
         params = load_params()
-        setup = check_training(params)
+        setup = check_training(params, train_rows=parquet_rows(paths.train))
         run = start_run(params, job_type="train")
         result = train_adapter(params, setup, paths, tracking=run)
-    except (ParamsError, ModelLoadError, SplitError, TrainingError) as err:
+    except (ParamsError, ModelLoadError, SplitError, TrainingError, BatchError) as err:
         sys.exit(f"train failed: {err}")
-    write_json(args.metrics, result.metrics)
-    write_loss_curve(args.plot, result.loss_curve)
-    write_curve_png(args.plot, args.figure, title="Training loss", y_label="loss")
-    discard_checkpoints(args.checkpoint_dir)  # last: a kill before this still resumes
+    if distributed.writes_files():
+        write_json(args.metrics, result.metrics)
+        write_loss_curve(args.plot, result.loss_curve)
+        write_curve_png(args.plot, args.figure, title="Training loss", y_label="loss")
+        discard_checkpoints(args.checkpoint_dir)  # last: a kill before this still resumes
     run.summarize(result.metrics)
     run.finish()
-    for key, value in result.metrics.items():
-        print(f"{key}: {value}")
+    if distributed.is_main():
+        for key, value in result.metrics.items():
+            print(f"{key}: {value}")
 
 
 if __name__ == "__main__":

@@ -21,8 +21,11 @@ PIPELINE = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
 # PRELOAD): those run on the stage's behalf, so editing them must rerun it too.
 LIST_IMPORTED_MODULES = """
 import importlib, importlib.util, json, sys
-spec = importlib.util.spec_from_file_location("stage", sys.argv[1])
-spec.loader.exec_module(importlib.util.module_from_spec(spec))
+if sys.argv[1].endswith(".py"):
+    spec = importlib.util.spec_from_file_location("stage", sys.argv[1])
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+else:
+    importlib.import_module(sys.argv[1])
 pool = sys.modules.get("mathtune.grading.pool")
 for name in getattr(pool, "PRELOAD", []):
     importlib.import_module(name)
@@ -33,7 +36,8 @@ print(json.dumps(sorted(
 """
 
 
-def imported_package_modules(script: Path) -> set[str]:
+def imported_package_modules(script: Path | str) -> set[str]:
+    """Package modules loaded by running a script (a path) or importing a module (a name)."""
     result = subprocess.run(
         [sys.executable, "-c", LIST_IMPORTED_MODULES, str(script)],
         capture_output=True,
@@ -46,14 +50,24 @@ def imported_package_modules(script: Path) -> set[str]:
     return {str(Path(path).resolve().relative_to(REPO)) for path in paths}
 
 
+LAUNCHER = ["python", "-m", "mathtune.launch"]
+
+
 @pytest.mark.parametrize("stage", sorted(PIPELINE))
 def test_stage_deps_list_exactly_the_modules_it_imports(stage):
     spec = PIPELINE[stage]
     script = f"stages/{stage}.py"
-    assert spec["cmd"].split()[:2] == ["python", script], "stage name = script name"
+    words = spec["cmd"].split()
+    launched = words[:3] == LAUNCHER
+    # Either `python stages/<stage>.py ...` or the launcher with `-- stages/<stage>.py ...`.
+    assert words[:2] == ["python", script] or (launched and script in words), "stage = script"
     declared = {dep for dep in spec["deps"] if dep.startswith("mathtune/")}
     assert script in spec["deps"]
-    assert declared == imported_package_modules(REPO / script)
+    expected = imported_package_modules(REPO / script)
+    if launched:
+        expected |= imported_package_modules("mathtune.launch")
+        assert "configs/accelerate" in spec["deps"]
+    assert declared == expected
 
 
 @pytest.mark.parametrize("stage", sorted(PIPELINE))

@@ -65,6 +65,11 @@ def test_repository_params_file_is_valid():
         ("model.precision", "int8", "one of auto, bf16, fp16, fp32"),
         ("wandb.mode", "on", "one of offline, online, disabled"),
         ("evaluate.backend", "tgi", "one of transformers, vllm"),
+        ("launch.strategy", "zero1", "one of ddp, fsdp, zero2, zero3"),
+        ("launch.num_processes", 0, "launch.num_processes = 0 is not allowed: >= 1"),
+        ("launch.num_processes", "2", "an integer"),
+        ("launch.vllm.tensor_parallel_size", 0, "launch.vllm.tensor_parallel_size = 0"),
+        ("launch.vllm.data_parallel_size", 1.5, "an integer"),
         # wrong types
         ("train.lr", "fast", "train.lr = 'fast' is not allowed: a number"),
         ("train.lr", True, "a number"),

@@ -22,6 +22,7 @@ PROJECT_FILES = [
     "params.yaml",
     "stages",
     "mathtune",
+    "configs",
     ".gitignore",
     "benchmarks/probe_problems.jsonl",  # prepare decontaminates against it
 ]
@@ -133,3 +134,13 @@ def test_exp_run_with_rl_off_copies_the_sft_adapter(project):
     for name in ("adapter_model.safetensors", "adapter_config.json"):
         sft = (project / "models/adapter" / name).read_bytes()
         assert (project / "models/grpo_adapter" / name).read_bytes() == sft
+
+
+def test_exp_run_with_two_processes_launches_train_on_two(project):
+    output = run(["dvc", "exp", "run", "-S", "launch.num_processes=2"], project)
+    assert "python -m mathtune.launch --processes 2 --strategy ddp" in output
+    assert "accelerate.commands.launch --config_file configs/accelerate/ddp.yaml" in output
+    assert "process 1 of 2" in output and "process 0 of 2" in output
+    metrics = json.loads((project / "metrics/train.json").read_text())
+    assert metrics["train/processes"] == 2
+    assert metrics["train/effective_batch"] == 8  # 4 per device x 2 processes

@@ -1,0 +1,404 @@
+"""Many processes: sharding helpers, the launcher's checks, and real two-process runs on CPU.
+
+The slow tests start real processes through `python -m mathtune.launch` (accelerate launch,
+gloo backend) on the tiny model, and compare them with one process at the same effective
+batch: the loss curve and the adapter agree within fp32 rounding (TOLERANCE).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import subprocess
+import sys
+from importlib.util import find_spec
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from safetensors.torch import load_file
+from test_evaluate_stage import (
+    ADAPTERS,
+    inputs,  # noqa: F401 (a fixture: the evaluate stage's inputs)
+)
+from test_evaluate_stage import ARGUMENTS as EVALUATE_ARGUMENTS
+from test_training import make_rows, tiny_params, write_split
+
+from mathtune.batching import BatchError, check_effective_batch
+from mathtune.distributed import map_sharded, shard_indices
+from mathtune.launch import (
+    LaunchError,
+    Machines,
+    build_command,
+    check_launch,
+    vllm_parallel_options,
+)
+from mathtune.params import VllmParallelParams, params_as_dict
+
+REPO = Path(__file__).resolve().parents[1]
+# fp32 on CPU: one process sums a batch of 4 where two sum 2 + 2 and all-reduce, so the
+# float additions happen in another order; measured gaps were about 1e-6 (loss) and 3e-8
+# (adapter weights).
+TOLERANCE = dict(atol=1e-5, rtol=1e-5)
+TRAIN_ARGUMENTS = {
+    "--train": "train.parquet",
+    "--validation": "validation.parquet",
+    "--adapter-dir": "models/adapter",
+    "--checkpoint-dir": "checkpoints/train",
+    "--metrics": "metrics/train.json",
+    "--plot": "plots/train_loss.csv",
+    "--figure": "plots/train_loss.png",
+}
+WALL_CLOCK = {"train/runtime_s", "train/real_tokens_per_s"}
+PROCESS_LINE = re.compile(r"process (\d) of (\d) \(pid (\d+)\)")
+# Runs the train stage's work with a callback that kills rank 1 like SIGKILL after a step.
+KILL_RANK_1 = """
+import importlib.util, os, sys
+from pathlib import Path
+from transformers import TrainerCallback
+# Load the stage's module (not its main): the same package modules, the same code fingerprint.
+spec = importlib.util.spec_from_file_location("stage", sys.argv.pop(1))
+spec.loader.exec_module(importlib.util.module_from_spec(spec))
+from mathtune.params import load_params
+from mathtune.training import TrainPaths, check_training, train_adapter
+
+class KillRank1(TrainerCallback):
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step == int(sys.argv[1]) and os.environ["RANK"] == "1":
+            os._exit(9)
+
+params = load_params()
+paths = TrainPaths(*map(Path, sys.argv[2:]))
+train_adapter(params, check_training(params), paths, None, [KillRank1()])
+"""
+
+
+# ---------------------------------------------------------------- helpers without processes
+
+
+@pytest.mark.parametrize("count, shards", [(10, 2), (5, 2), (7, 3), (1, 2), (0, 2)])
+def test_shards_are_contiguous_balanced_and_cover_every_item_once(count, shards):
+    parts = [list(shard_indices(count, shards, shard)) for shard in range(shards)]
+    assert [index for part in parts for index in part] == list(range(count))
+    assert max(map(len, parts)) - min(map(len, parts)) <= 1
+
+
+def test_map_sharded_in_one_process_is_the_work_itself():
+    assert map_sharded(lambda items: {"double": [2 * x for x in items]}, [1, 2]) == {
+        "double": [2, 4]
+    }
+
+
+def test_one_process_runs_plain_python_and_more_run_accelerate_launch():
+    script = ["stages/train.py", "--train", "t.parquet"]
+    assert build_command(1, "ddp", Machines(), script) == [sys.executable, *script]
+    command = build_command(4, "zero3", Machines(), script)
+    assert command[:3] == [sys.executable, "-m", "accelerate.commands.launch"]
+    assert "--config_file configs/accelerate/zero3.yaml --num_processes 4" in " ".join(command)
+    assert command[-3:] == script
+
+
+def test_several_machines_pass_rank_and_main_address():
+    machines = Machines(count=2, rank=1, main_address="10.0.0.1", main_port=29600)
+    command = " ".join(build_command(16, "fsdp", machines, ["stages/train.py"]))
+    assert "--num_processes 16 --num_machines 2 --machine_rank 1" in command
+    assert "--main_process_ip 10.0.0.1 --main_process_port 29600" in command
+
+
+@pytest.mark.parametrize(
+    "processes, strategy, machines, gpus, message",
+    [
+        # more processes per machine than GPUs
+        (4, "ddp", Machines(), 2, "4 processes per machine but this machine has 2 GPUs"),
+        (16, "ddp", Machines(count=2, main_address="h"), 4, "Fix: at most 8 processes"),
+        # processes that do not split over the machines
+        (3, "ddp", Machines(count=2, main_address="h"), 8, "does not split evenly over 2"),
+        # sharding strategies need GPUs
+        (2, "fsdp", Machines(), 0, "launch.strategy: ddp"),
+    ],
+)
+def test_impossible_launches_are_refused_naming_the_fix(
+    processes, strategy, machines, gpus, message
+):
+    with pytest.raises(LaunchError, match=re.escape(message)):
+        check_launch(processes, strategy, machines, gpus)
+
+
+def test_one_process_needs_no_check_and_ddp_runs_on_cpu():
+    check_launch(1, "zero3", Machines(), gpus=0)
+    check_launch(2, "ddp", Machines(), gpus=0)
+
+
+def test_vllm_sizes_become_engine_options_when_the_gpus_suffice():
+    sizes = VllmParallelParams(tensor_parallel_size=2, data_parallel_size=4)
+    assert vllm_parallel_options(sizes, gpus=8) == {
+        "tensor_parallel_size": 2,
+        "data_parallel_size": 4,
+    }
+    with pytest.raises(LaunchError, match=re.escape("2 x 4 = 8 GPUs") + ".* has 4"):
+        vllm_parallel_options(sizes, gpus=4)
+
+
+def test_vllm_engine_runs_one_process_whatever_the_process_count(tmp_path):
+    command = [sys.executable, "-m", "mathtune.launch", "--processes", "4", "--strategy"]
+    command += ["zero3", "--engine", "vllm", "--", "-c", "print('one process')"]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=_env())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "one process\n", "no accelerate launch, no deepspeed check"
+
+
+@pytest.mark.skipif(find_spec("deepspeed") is not None, reason="deepspeed is installed here")
+def test_launcher_stops_a_deepspeed_strategy_without_deepspeed_before_starting(tmp_path):
+    command = [sys.executable, "-m", "mathtune.launch", "--processes", "2", "--strategy"]
+    command += ["zero2", "--", str(REPO / "stages/train.py")]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=_env())
+    assert result.returncode != 0
+    assert "launch failed: launch.strategy = 'zero2' needs deepspeed" in result.stderr
+    assert "`make setup-gpu`" in result.stderr
+    assert "launching:" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    "per_device, accumulation, processes, max_steps, examples, message",
+    [
+        (4, 2, 2, 10, 12, "(train.per_device_batch_size 4 x train.gradient_accumulation_steps"),
+        (8, 1, 1, None, 4, "exceeds the 4 train examples"),
+        # several processes reaching an epoch's end: must divide the examples
+        (2, 1, 2, None, 10, "does not divide the 10 train examples"),
+        (2, 1, 2, 3, 10, "train.max_steps <= 2"),
+    ],
+)
+def test_effective_batch_that_exceeds_or_does_not_divide_the_data_is_refused(
+    tiny_model_dir, per_device, accumulation, processes, max_steps, examples, message
+):
+    train = dataclasses.replace(
+        tiny_params(tiny_model_dir).train,
+        per_device_batch_size=per_device,
+        gradient_accumulation_steps=accumulation,
+        max_steps=max_steps,
+    )
+    with pytest.raises(BatchError, match=re.escape(message)):
+        check_effective_batch(train, processes, examples)
+
+
+def test_train_stage_stops_on_a_batch_larger_than_the_data_before_wandb(tmp_path, tiny_model_dir):
+    workdir = train_workdir(tmp_path, tiny_model_dir, per_device=16)
+    result = train_stage(workdir, processes=1)
+    assert result.returncode != 0
+    assert "train failed: The effective batch" in result.stderr
+    assert "exceeds the 8 train examples" in result.stderr
+    assert "Loading weights" not in result.stderr
+    assert not (workdir / "wandb").exists() and not (workdir / "models").exists()
+
+
+@pytest.mark.parametrize(
+    "processes, max_steps, examples",
+    [
+        (1, None, 10),  # one process repeats nothing: its last step is just smaller
+        (2, 2, 10),  # two steps of 4 end within the first epoch
+        (2, None, 12),  # 4 divides 12
+    ],
+)
+def test_effective_batch_that_fits_the_data_passes(tiny_model_dir, processes, max_steps, examples):
+    train = dataclasses.replace(
+        tiny_params(tiny_model_dir).train, per_device_batch_size=2, max_steps=max_steps
+    )
+    check_effective_batch(train, processes, examples)
+
+
+# ---------------------------------------------------------------- many nodes
+
+PIPELINE_COMMANDS = ["dvc pull", "dvc exp run", "launch.num_processes=", "launch.strategy="]
+
+
+def launcher_variables() -> set[str]:
+    """The MATHTUNE_* variables mathtune.launch and mathtune.distributed read."""
+    sources = [(REPO / "mathtune" / name).read_text() for name in ("launch.py", "distributed.py")]
+    return {name for text in sources for name in re.findall(r'"(MATHTUNE_[A-Z_]+)"', text)}
+
+
+def test_slurm_script_parses_and_runs_the_pipeline_on_every_node():
+    script = REPO / "scripts/slurm/pipeline.sbatch"
+    checked = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    text = script.read_text()
+    assert re.search(r"^#SBATCH --nodes=\d+$", text, flags=re.M)
+    assert "exec srun --ntasks-per-node=1" in text, "one task per node runs the pipeline"
+    for command in PIPELINE_COMMANDS + ['dvc exp push origin "$experiment"']:
+        assert command in text
+    exported = set(re.findall(r"export (MATHTUNE_[A-Z_]+)", text))
+    assert exported == launcher_variables()
+
+
+def test_skypilot_task_parses_and_runs_the_pipeline_on_every_node(tmp_path):
+    task = yaml.safe_load((REPO / "sky/pipeline.yaml").read_text())
+    assert task["num_nodes"] >= 2 and task["resources"]["accelerators"]
+    assert task["envs"]["STRATEGY"] in ("ddp", "fsdp", "zero2", "zero3")
+    assert "make setup setup-gpu" in task["setup"]
+    (tmp_path / "run.sh").write_text(task["run"])
+    checked = subprocess.run(["bash", "-n", str(tmp_path / "run.sh")], capture_output=True)
+    assert checked.returncode == 0, checked.stderr
+    for command in PIPELINE_COMMANDS + ['dvc exp push origin "$EXPERIMENT"']:
+        assert command in task["run"]
+    assert '[ "$SKYPILOT_NODE_RANK" = 0 ]' in task["run"], "node 0 alone pushes"
+    assert set(re.findall(r"export (MATHTUNE_[A-Z_]+)", task["run"])) == launcher_variables()
+
+
+# ---------------------------------------------------------------- real processes
+
+
+def _env() -> dict[str, str]:
+    """The child processes import this checkout's package and never touch a network."""
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    return os.environ | {
+        "PYTHONPATH": path,
+        "HF_HUB_OFFLINE": "1",
+        "WANDB_MODE": "offline",
+        "WANDB_SILENT": "true",
+    }
+
+
+def launch(workdir: Path, processes: int, script: list[str]) -> subprocess.CompletedProcess:
+    """`python -m mathtune.launch` in `workdir`, as dvc.yaml runs it."""
+    if not (workdir / "configs").exists():
+        (workdir / "configs").symlink_to(REPO / "configs")
+    command = [sys.executable, "-m", "mathtune.launch", "--processes", str(processes)]
+    command += ["--strategy", "ddp", "--", *script]
+    return subprocess.run(command, cwd=workdir, env=_env(), capture_output=True, text=True)
+
+
+def train_workdir(directory: Path, model_dir: Path, per_device: int, **train) -> Path:
+    """A folder with params.yaml, 8 train and 4 validation rows; dropout off (rank-free RNG)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    params = tiny_params(
+        model_dir, lora_dropout=0.0, per_device_batch_size=per_device, **{"max_steps": 4} | train
+    )
+    params = dataclasses.replace(params, wandb=dataclasses.replace(params.wandb, mode="offline"))
+    (directory / "params.yaml").write_text(yaml.safe_dump(params_as_dict(params)))
+    write_split(directory / "train.parquet", make_rows(8))
+    write_split(directory / "validation.parquet", make_rows(12)[8:])
+    return directory
+
+
+def train_stage(workdir: Path, processes: int) -> subprocess.CompletedProcess:
+    arguments = [item for pair in TRAIN_ARGUMENTS.items() for item in pair]
+    return launch(workdir, processes, [str(REPO / "stages/train.py"), *arguments])
+
+
+def loss_curve(workdir: Path) -> torch.Tensor:
+    lines = (workdir / TRAIN_ARGUMENTS["--plot"]).read_text().splitlines()[1:]
+    return torch.tensor([[float(cell or "nan") for cell in line.split(",")] for line in lines])
+
+
+def adapter(workdir: Path) -> dict[str, torch.Tensor]:
+    return load_file(workdir / TRAIN_ARGUMENTS["--adapter-dir"] / "adapter_model.safetensors")
+
+
+def metrics(workdir: Path) -> dict[str, float]:
+    return json.loads((workdir / TRAIN_ARGUMENTS["--metrics"]).read_text())
+
+
+@pytest.fixture(scope="module")
+def train_runs(tmp_path_factory, tiny_model_dir) -> dict[int, tuple[Path, str]]:
+    """The train stage on 1 process (batch 4) and on 2 (batch 2 each): folder and stderr."""
+    runs = {}
+    for processes, per_device in ((1, 4), (2, 2)):
+        workdir = train_workdir(
+            tmp_path_factory.mktemp(f"train-{processes}"), tiny_model_dir, per_device
+        )
+        result = train_stage(workdir, processes)
+        assert result.returncode == 0, result.stderr[-3000:]
+        runs[processes] = (workdir, result.stderr + result.stdout)
+    return runs
+
+
+@pytest.mark.slow
+def test_two_processes_really_ran_with_the_effective_batch_recorded(train_runs):
+    _, log = train_runs[2]
+    ranks = {(rank, pid) for rank, world, pid in PROCESS_LINE.findall(log) if world == "2"}
+    assert {rank for rank, _ in ranks} == {"0", "1"}
+    assert len({pid for _, pid in ranks}) == 2, "two operating-system processes"
+    assert "accelerate.commands.launch --config_file configs/accelerate/ddp.yaml" in log
+    for processes, (workdir, _) in train_runs.items():
+        assert metrics(workdir)["train/effective_batch"] == 4
+        assert metrics(workdir)["train/processes"] == processes
+
+
+@pytest.mark.slow
+def test_two_processes_give_the_loss_curve_and_adapter_of_one(train_runs):
+    one, two = train_runs[1][0], train_runs[2][0]
+    torch.testing.assert_close(loss_curve(two), loss_curve(one), equal_nan=True, **TOLERANCE)
+    expected = adapter(one)
+    for name, tensor in adapter(two).items():
+        torch.testing.assert_close(tensor, expected[name], **TOLERANCE)
+    # Same examples: sharded, not repeated (the tokens seen would double otherwise).
+    differing = {"train/processes"} | WALL_CLOCK | {"train/loss", "eval/loss"}
+    same = {key: value for key, value in metrics(two).items() if key not in differing}
+    assert same == {key: metrics(one)[key] for key in same}
+
+
+@pytest.mark.slow
+def test_rank_0_alone_wrote_the_outputs_and_the_wandb_run(train_runs):
+    workdir, log = train_runs[2]
+    assert log.count("Saved the adapter") == 1
+    assert log.count("train/effective_batch: 4") == 1, "metrics printed by one rank"
+    assert len(list((workdir / "wandb").glob("offline-run-*"))) == 1
+    assert not (workdir / "checkpoints/train").exists()
+    assert not list(workdir.glob("**/.*.*")), "no temporary leftovers of atomic writes"
+
+
+@pytest.mark.slow
+def test_a_killed_rank_resumes_from_the_checkpoint_on_rerun(train_runs, tmp_path, tiny_model_dir):
+    workdir = train_workdir(tmp_path, tiny_model_dir, per_device=2, save_steps=2)
+    (workdir / "kill.py").write_text(KILL_RANK_1)
+    paths = [TRAIN_ARGUMENTS[key] for key in ("--train", "--validation", "--adapter-dir")]
+    stage = str(REPO / "stages/train.py")
+    killed = launch(
+        workdir, 2, ["kill.py", stage, "3", *paths, TRAIN_ARGUMENTS["--checkpoint-dir"]]
+    )
+    assert killed.returncode != 0
+    assert "exitcode  : 9" in killed.stderr, "rank 1 died at step 3"
+    assert (workdir / "checkpoints/train/checkpoint-2/trainer_state.json").is_file()
+    assert not (workdir / TRAIN_ARGUMENTS["--adapter-dir"]).exists()
+
+    rerun = train_stage(workdir, 2)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert rerun.stderr.count("Resuming from checkpoints/train/checkpoint-2") == 1
+    # A rank that started afresh would train on other batches (or hang the all-reduce).
+    uninterrupted = train_runs[2][0]
+    torch.testing.assert_close(loss_curve(workdir), loss_curve(uninterrupted), equal_nan=True)
+    expected = adapter(uninterrupted)
+    for name, tensor in adapter(workdir).items():
+        torch.testing.assert_close(tensor, expected[name], **TOLERANCE)
+
+
+def evaluate_stage(workdir: Path, inputs: Path, model_dir: Path, processes: int):  # noqa: F811
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["model"].update(source="local", local_dir=str(model_dir), precision="fp32")
+    params["evaluate"].update(max_samples=4, max_new_tokens=8, batch_size=2)
+    params["wandb"]["mode"] = "offline"
+    workdir.mkdir(parents=True)
+    (workdir / "params.yaml").write_text(yaml.safe_dump(params))
+    for name in ("data/prepared", "models"):
+        (workdir / name).parent.mkdir(parents=True, exist_ok=True)
+        (workdir / name).symlink_to(inputs / name)
+    arguments = [item for pair in EVALUATE_ARGUMENTS.items() for item in pair] + ADAPTERS
+    result = launch(workdir, processes, [str(REPO / "stages/evaluate.py"), *arguments])
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+@pytest.mark.slow
+def test_sharded_evaluation_writes_the_files_of_one_process(inputs, tiny_model_dir, tmp_path):  # noqa: F811
+    evaluate_stage(tmp_path / "one", inputs, tiny_model_dir, 1)
+    two = evaluate_stage(tmp_path / "two", inputs, tiny_model_dir, 2)
+    ranks = {(rank, pid) for rank, world, pid in PROCESS_LINE.findall(two.stderr) if world == "2"}
+    assert len(ranks) == 2 and {rank for rank, _ in ranks} == {"0", "1"}, two.stderr[-2000:]
+    for option in ("--predictions", "--metrics", "--plot"):
+        path = EVALUATE_ARGUMENTS[option]
+        assert (tmp_path / "two" / path).read_bytes() == (tmp_path / "one" / path).read_bytes()
+    assert len(list((tmp_path / "two" / "wandb").glob("offline-run-*"))) == 1
+    assert two.stdout.count("eval/samples/seen: 4") == 1, "metrics printed by one rank"
