@@ -25,9 +25,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from mathtune.equivalence import check_answer
-from mathtune.generation import generate_answers
-from mathtune.models import locate_model
+from mathtune.generation import generate_answers, generate_batched, prepare_for_generation
+from mathtune.models import load_adapter, load_base_model, load_tokenizer, locate_model
 from mathtune.params import load_params
+from mathtune.prompts import format_prompt
 
 GROUP_COLUMNS = ("family", "category")
 
@@ -66,6 +67,16 @@ def score(rows: list[dict], texts: list[str]) -> dict[str, dict[str, float]]:
     }
 
 
+def generate_tuned_only(location, adapter: Path, problems: list[str], evaluate, precision: str):
+    """The tuned pass of `generate_answers` alone, when the base figures are known already."""
+    tokenizer = load_tokenizer(location)
+    model = load_adapter(load_base_model(location), adapter, location)
+    model = prepare_for_generation(model, precision)
+    prompts = [format_prompt(tokenizer, problem) for problem in problems]
+    options = dict(max_new_tokens=evaluate.max_new_tokens, batch_size=evaluate.batch_size)
+    return {"tuned": generate_batched(model, tokenizer, prompts, **options, description="tuned")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sets", nargs="+", type=Path, help="Parquet/JSONL problem sets")
@@ -74,6 +85,7 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=256)
     parser.add_argument("--show", type=int, default=3, help="completions printed per set")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--tuned-only", action="store_true", help="skip the base model's pass")
     args = parser.parse_args()
     params = load_params()
     evaluate = params.evaluate.__class__(
@@ -82,10 +94,12 @@ def main() -> None:
     sets = {str(path): read_set(path, args.per_group) for path in args.sets}
     problems = [row["problem"] for rows in sets.values() for row in rows]
     start = time.perf_counter()
-    generations = generate_answers(
+    generate = generate_tuned_only if args.tuned_only else generate_answers
+    generations = generate(
         locate_model(params.model), args.adapter, problems, evaluate, params.model.precision
     )
-    print(f"{len(problems)} problems x 2 models in {time.perf_counter() - start:.0f} s")
+    seconds = time.perf_counter() - start
+    print(f"{len(problems)} problems x {len(generations)} models in {seconds:.0f} s")
     figures, offset = {}, 0
     for name, rows in sets.items():
         for model, outputs in generations.items():
