@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from mathtune.decoding import Decoding, Request
 from mathtune.generation import generate_answers
 from mathtune.grading.grader import grade_completions
 from mathtune.models import locate_model
@@ -77,30 +78,33 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     params = load_params()
-    evaluate = params.evaluate.__class__(
-        **{**vars(params.evaluate), "max_new_tokens": args.max_new_tokens}
-    )
     sets = {str(path): read_set(path, args.per_group) for path in args.sets}
-    problems = [row["problem"] for rows in sets.values() for row in rows]
+    decoding = Decoding(args.max_new_tokens)
+    requests = [
+        Request(name, [row["problem"] for row in rows], decoding) for name, rows in sets.items()
+    ]
     start = time.perf_counter()
-    generations = generate_answers(
-        locate_model(params.model), args.adapter, problems, evaluate, params.model.precision
+    answers = generate_answers(
+        locate_model(params.model),
+        {"tuned": args.adapter},
+        requests,
+        params.evaluate,
+        params.model.precision,
     )
-    print(f"{len(problems)} problems x 2 models in {time.perf_counter() - start:.0f} s")
-    figures, offset = {}, 0
+    seconds = time.perf_counter() - start
+    print(f"{sum(map(len, sets.values()))} problems x {len(answers)} models in {seconds:.0f} s")
+    figures = {}
     for name, rows in sets.items():
-        for model, outputs in generations.items():
-            texts = [g.text for g in outputs[offset : offset + len(rows)]]
+        for model, by_request in answers.items():
+            texts = [completions[0].text for completions in by_request[name]]
             figures[f"{name} {model}"] = score(rows, texts)
             overall = figures[f"{name} {model}"]["ALL"]
             print(
                 f"{name} {model}: accuracy {overall['accuracy']:.3f} boxed {overall['boxed']:.3f}"
             )
-            for row, text in list(zip(rows, texts, strict=True))[
-                : args.show if model == "tuned" else 0
-            ]:
+            shown = args.show if model == "tuned" else 0
+            for row, text in list(zip(rows, texts, strict=True))[:shown]:
                 print(f"  {row['problem'][:70]!r} gold {row['answer']!r} -> {text[-120:]!r}")
-        offset += len(rows)
     for key, groups in figures.items():
         print(key, json.dumps({g: v["accuracy"] for g, v in groups.items() if g != "ALL"}))
     if args.json:
