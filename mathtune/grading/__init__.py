@@ -1,9 +1,10 @@
 """Answer grading, one module per step: extract -> compare -> grade -> rewards.
 
 - `extract`: the final answer of a completion (or of a gold solution), and whether it is boxed;
-- `compare`: rewrites math-verify misreads, in-process verdicts for plain numbers, and
-  `answers_equal`, math-verify's symbolic comparison;
-- `pool`: worker processes that run `answers_equal` under a hard deadline;
+- `readings`: an answer rewritten where math-verify misreads it (`1 000`, `1,22`, `25%`, ...);
+- `compare`: in-process verdicts for plain numbers and choice letters, and `answers_equal`,
+  math-verify's symbolic comparison of the readings;
+- `pool` and `worker`: worker processes that run `answers_equal` under a hard deadline;
 - `grader`: `grade_completion(s)`, one `Grade` per completion: what every consumer reads;
 - `rewards`: TRL reward functions and their registry; `reasoning`: the step-by-step score.
 

@@ -30,7 +30,8 @@ from fractions import Fraction
 from mathtune.grading.readings import answer_readings
 
 MAX_ANSWER_CHARS = 1000  # longer answers are compared as exact strings only; ~1 ms of regex
-MAX_PLAIN_CHARS = 100  # longer numbers go to the pool; int() refuses over 4300 digits
+MAX_PLAIN_CHARS = 5000  # longer answers go to the pool: sorting a longer list costs more
+MAX_NUMBER_CHARS = 100  # a longer number goes to the pool; int() refuses over 4300 digits
 FLOAT_ROUNDING = 6  # decimal places, as math-verify's verify(float_rounding=6)
 
 _TEXT = re.compile(r"\\(?:text|textbf|mathrm|mathbf)\s*\{([^{}]*)\}")
@@ -48,8 +49,9 @@ _PLAIN = re.compile(
 
 
 def compare_plain(predicted: str, gold: str) -> bool | None:
-    """The verdict when the gold is a choice letter or both answers are plain numbers or
-    fractions, else None."""
+    """The verdict when the gold is a choice letter or both answers are plain numbers,
+    fractions or bare lists of them (equal as multisets: "3, 1, 2" = "1, 2, 3" but
+    "2, 2" ≠ "2"), else None."""
     if len(predicted) > MAX_PLAIN_CHARS or len(gold) > MAX_PLAIN_CHARS:
         return None
     if gold_choice := _GOLD_CHOICE.fullmatch(_bare_text(gold)):
@@ -57,11 +59,27 @@ def compare_plain(predicted: str, gold: str) -> bool | None:
         return predicted_choice is not None and predicted_choice[1].upper() == gold_choice[1]
     sides = []
     for answer in (predicted, gold):
-        values = [_plain_number(reading) for reading in answer_readings(answer)]
-        if None in values:
+        readings = [_plain_values(reading) for reading in answer_readings(answer)]
+        if None in readings:
             return None
-        sides.append(values)
-    return any(_numbers_equal(p, g) for p in sides[0] for g in sides[1])
+        sides.append(readings)
+    return any(_lists_equal(p, g) for p in sides[0] for g in sides[1])
+
+
+def _plain_values(reading: str) -> list[tuple[Fraction, bool]] | None:
+    """The numbers of a plain number or of a bare list of them, else None."""
+    single = _plain_number(reading)
+    if single is not None:
+        return [single]
+    values = [_plain_number(part.strip()) for part in reading.split(",")]
+    return None if None in values or len(values) < 2 else values
+
+
+def _lists_equal(predicted: list, gold: list) -> bool:
+    if len(predicted) != len(gold):
+        return False
+    pairs = zip(sorted(predicted), sorted(gold), strict=True)
+    return all(_numbers_equal(p, g) for p, g in pairs)
 
 
 def _bare_text(answer: str) -> str:
@@ -78,6 +96,8 @@ def _numbers_equal(predicted: tuple[Fraction, bool], gold: tuple[Fraction, bool]
 
 def _plain_number(text: str) -> tuple[Fraction, bool] | None:
     """(value, written as a decimal) of an integer, decimal or fraction, else None."""
+    if len(text) > MAX_NUMBER_CHARS:
+        return None
     if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", text):
         text = text.replace(",", "")  # "10,455.5"
     match = _PLAIN.match(text)

@@ -25,8 +25,13 @@ PLAIN = [
     ("C", "B", False),
     ("12", "B", False),
     ("x+1", "1+x", None),  # not plain: math-verify decides
-    ("1,22", "1.22", None),  # two readings, one of them a list
+    ("1,22", "1.22", True),  # read as 1.22 or as the list 1, 22: both plain
     ("1" * 200, "1" * 200, None),  # too long to read as a number here
+    ("3, 1, 2", "1, 2, 3", True),  # bare lists of numbers: equal as multisets
+    ("0.5, 2", r"2, \frac{1}{2}", True),
+    ("2, 2", "2", False),
+    ("1, 2, 3", "1, 2, 4", False),
+    ("10, 4, 2", "4, 12, 2", False),
 ]
 
 

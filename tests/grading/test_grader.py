@@ -14,7 +14,6 @@ from mathtune.grading.grader import Grade, grade_completion, grade_completions
 ROWS = flatten(CLASS_CASES) + flatten(EQUIVALENCE_CASES) + flatten(COMPLETION_CASES)
 # Cases the grader gets wrong today, each with the reason; strict, so a fix must remove it.
 KNOWN_WRONG = {
-    ("2, 2", "2"): "math-verify compares lists as sets, so a repeated value is dropped",
     ("\\sqrt[3]{-8}", "-2"): "sympy's cube root of -8 is the complex principal root",
     ("2x", "x2"): "math-verify reads x2 as the product x*2",
     ("3.14159", "\\pi"): "math-verify rounds to 6 places, and 3.14159 has only 5",
