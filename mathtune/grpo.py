@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 from peft import PeftModel
-from transformers import TrainerCallback
+from transformers import TrainerCallback, set_seed
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 from trl import GRPOConfig, GRPOTrainer
 
@@ -222,15 +222,21 @@ def train_grpo(
     names = {function.__name__: name for name, function in functions.items()}
     history = trainer.state.log_history
     metrics = {"grpo/enabled": 1, "grpo/steps": trainer.state.global_step}
-    metrics |= prompt_counts(prompts)
-    metrics |= summarize_rewards(history, names, grpo.summary_steps)
-    metrics["grpo/runtime_s"] = round(callback.seconds, 3)
-    metrics["grpo/s_per_step"] = round(callback.seconds / max(callback.session_steps, 1), 3)
-    metrics["grpo/completions_per_s"] = round(callback.completions_per_s, 3)
+    metrics |= prompt_counts(prompts) | summarize_rewards(history, names, grpo.summary_steps)
+    metrics |= speed_metrics(callback)
     table = completion_rows(
         paths.checkpoint_dir / "completions", names, grpo.logged_completions, completion_text
     )
     return GrpoResult(metrics, reward_curve_rows(history, names), list(grpo.rewards), table)
+
+
+def speed_metrics(callback: GrpoMetricsCallback) -> dict[str, float]:
+    """Wall-clock figures of this session's steps (a resumed run counts its own steps only)."""
+    return {
+        "grpo/runtime_s": round(callback.seconds, 3),
+        "grpo/s_per_step": round(callback.seconds / max(callback.session_steps, 1), 3),
+        "grpo/completions_per_s": round(callback.completions_per_s, 3),
+    }
 
 
 def choose_prompts(
@@ -250,6 +256,7 @@ def choose_prompts(
         "eos_token_id": model.generation_config.eos_token_id,
     }
     shuffled = PromptSet(prompts.dataset.shuffle(seed=params.grpo.seed), prompts.ungradable, 0, 0)
+    set_seed(params.grpo.seed)  # a resumed run must screen, hence keep, the same prompts
     return filter_prompts(shuffled, model, tokenizer, params.grpo.filter, sampling, accuracy)
 
 
