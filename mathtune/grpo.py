@@ -103,15 +103,16 @@ def check_backend(params: Params) -> None:
     if params.grpo.backend != "vllm":
         return
     fixes = "or set grpo.backend: transformers"
-    if importlib.util.find_spec("vllm") is None:
-        raise GrpoError(
-            "params.yaml: grpo.backend = 'vllm' but the vllm package is not installed. Fix: "
-            f"`make setup-gpu` (requirements-gpu.txt) on a machine with an NVIDIA GPU, {fixes}."
-        )
+    # The GPU first: without one, installing vllm would not help.
     if not torch.cuda.is_available():
         raise GrpoError(
             "params.yaml: grpo.backend = 'vllm' needs a CUDA GPU (TRL runs vLLM colocated on "
             f"the training GPU) and none is visible. Fix: run on a GPU machine, {fixes}."
+        )
+    if importlib.util.find_spec("vllm") is None:
+        raise GrpoError(
+            "params.yaml: grpo.backend = 'vllm' but the vllm package is not installed. Fix: "
+            f"`make setup-gpu` (requirements-gpu.txt) on a machine with an NVIDIA GPU, {fixes}."
         )
     if params.model.source == "embedded":
         raise GrpoError(

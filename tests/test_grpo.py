@@ -88,10 +88,11 @@ def test_reward_functions_follow_params_order_and_reject_unknown_names(tiny_mode
         reward_functions(typo)
 
 
-def test_vllm_backend_is_refused_here_with_the_fix(tiny_model_dir):
+def test_vllm_backend_without_a_gpu_is_refused_with_the_fix(tiny_model_dir):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
     params = grpo_params(tiny_model_dir, backend="vllm")
-    # This CPU machine has neither vllm nor a GPU: the first missing piece is named.
-    with pytest.raises(GrpoError, match="vllm package is not installed.*grpo.backend: transform"):
+    with pytest.raises(GrpoError, match="needs a CUDA GPU.*grpo.backend: transformers"):
         check_backend(params)
 
 
