@@ -116,7 +116,9 @@ def test_trl_calls_rewards_with_completions_ids_state_and_data_columns(
     trainer = GRPOTrainer(
         model=load_policy(location, grpo_inputs.sft_adapter_dir, tokenizer),
         reward_funcs=[recording],
-        args=build_grpo_config(params.grpo, torch.float32, tmp_path / "checkpoints"),
+        args=build_grpo_config(
+            params.grpo, {"bf16": False, "fp16": False}, tmp_path / "checkpoints", processes=1
+        ),
         train_dataset=read_prompts(grpo_inputs.train).dataset,
         processing_class=chat_tokenizer(tokenizer),
     )
