@@ -2,7 +2,9 @@
 
 The slow tests start real processes through `python -m mathtune.launch` (accelerate launch,
 gloo backend) on the tiny model, and compare them with one process at the same effective
-batch: the loss curve and the adapter agree within fp32 rounding (TOLERANCE).
+batch: for train, the loss curve and the adapter agree within fp32 rounding (TOLERANCE);
+for grpo, each rank samples its own completions, so the runs agree in what they train on
+(the prompts and completion count of every step), not in the weights they reach.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
+import test_grpo
 import torch
 import yaml
 from safetensors.torch import load_file
@@ -25,10 +29,12 @@ from test_evaluate_stage import (
     inputs,  # noqa: F401 (a fixture: the evaluate stage's inputs)
 )
 from test_evaluate_stage import ARGUMENTS as EVALUATE_ARGUMENTS
+from test_grpo import grpo_params
 from test_training import make_rows, tiny_params, write_split
 
-from mathtune.batching import BatchError, check_effective_batch
+from mathtune.batching import BatchError, check_effective_batch, grpo_completions_per_device
 from mathtune.distributed import map_sharded, shard_indices
+from mathtune.grpo import GrpoPaths
 from mathtune.launch import (
     LaunchError,
     Machines,
@@ -39,6 +45,7 @@ from mathtune.launch import (
 from mathtune.params import VllmParallelParams, params_as_dict
 
 REPO = Path(__file__).resolve().parents[1]
+grpo_inputs = test_grpo.grpo_inputs  # the session fixture: a train split and an SFT adapter
 # fp32 on CPU: one process sums a batch of 4 where two sum 2 + 2 and all-reduce, so the
 # float additions happen in another order; measured gaps were about 1e-6 (loss) and 3e-8
 # (adapter weights).
@@ -52,6 +59,7 @@ TRAIN_ARGUMENTS = {
     "--plot": "plots/train_loss.csv",
     "--figure": "plots/train_loss.png",
 }
+ADAPTER_FILE = "adapter_model.safetensors"
 WALL_CLOCK = {"train/runtime_s", "train/real_tokens_per_s"}
 PROCESS_LINE = re.compile(r"process (\d) of (\d) \(pid (\d+)\)")
 # Runs the train stage's work with a callback that kills rank 1 like SIGKILL after a step.
@@ -207,6 +215,34 @@ def test_effective_batch_that_fits_the_data_passes(tiny_model_dir, processes, ma
         tiny_params(tiny_model_dir).train, per_device_batch_size=2, max_steps=max_steps
     )
     check_effective_batch(train, processes, examples)
+
+
+@pytest.mark.parametrize(
+    "prompts, generations, processes, per_device",
+    [
+        (2, 4, 1, 8),  # one process samples the whole step
+        (2, 4, 2, 4),
+        (2, 4, 8, 1),  # one completion per process: groups span processes
+        (3, 2, 3, 2),
+    ],
+)
+def test_grpo_processes_share_the_completions_of_a_step(
+    tiny_model_dir, prompts, generations, processes, per_device
+):
+    grpo = grpo_params(
+        tiny_model_dir, prompts_per_step=prompts, generations_per_prompt=generations
+    ).grpo
+    assert grpo_completions_per_device(grpo, processes) == per_device
+
+
+def test_grpo_step_that_processes_cannot_share_is_refused_naming_the_fix(tiny_model_dir):
+    grpo = grpo_params(tiny_model_dir, prompts_per_step=2, generations_per_prompt=4).grpo
+    with pytest.raises(BatchError) as caught:
+        grpo_completions_per_device(grpo, 3)
+    message = str(caught.value)
+    assert "grpo.generations_per_prompt 4 = 8 completions" in message
+    assert "launch.num_processes 3 cannot share equally" in message
+    assert "Fix: a process count that divides 8" in message
 
 
 # ---------------------------------------------------------------- many nodes
@@ -373,6 +409,122 @@ def test_a_killed_rank_resumes_from_the_checkpoint_on_rerun(train_runs, tmp_path
     expected = adapter(uninterrupted)
     for name, tensor in adapter(workdir).items():
         torch.testing.assert_close(tensor, expected[name], **TOLERANCE)
+
+
+GRPO_ARGUMENTS = {
+    "--train": "train.parquet",
+    "--sft-adapter-dir": "models/adapter",
+    "--adapter-dir": "models/grpo_adapter",
+    "--checkpoint-dir": "checkpoints/grpo",
+    "--metrics": "metrics/grpo.json",
+    "--plot": "plots/grpo_reward.csv",
+    "--figure": "plots/grpo_reward.png",
+}
+# Runs the grpo stage with one more reward in the registry. The tiny random model never
+# answers right nor boxes an answer, so the real rewards are all 0, every advantage is 0 and
+# nothing would be learnt; the share of letters in a completion varies within every group.
+# Each call also records, per rank, the step and the problems of the completions it scored.
+GRPO_WITH_LETTERS_REWARD = """
+import json, os, runpy, sys
+from mathtune.grading.rewards import REWARD_FUNCTIONS, completion_text
+
+def letters_reward(completions, problem, trainer_state, **kwargs):
+    with open(f"rewards-{os.environ.get('RANK', '0')}.jsonl", "a") as stream:
+        record = {"step": trainer_state.global_step + 1, "problems": list(problem)}
+        stream.write(json.dumps(record) + "\\n")
+    texts = [completion_text(completion) for completion in completions]
+    return [sum(map(str.isalpha, text)) / max(len(text), 1) for text in texts]
+
+REWARD_FUNCTIONS["letters"] = letters_reward
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def grpo_workdir(directory: Path, model_dir: Path, sources: GrpoPaths) -> Path:
+    """params.yaml (2 steps of 2 prompts x 2 completions), the train split, the SFT adapter."""
+    params = grpo_params(model_dir, rewards={"accuracy": 1.0, "letters": 1.0}, save_steps=1)
+    params = dataclasses.replace(params, wandb=dataclasses.replace(params.wandb, mode="offline"))
+    (directory / "params.yaml").write_text(yaml.safe_dump(params_as_dict(params)))
+    shutil.copy(sources.train, directory / GRPO_ARGUMENTS["--train"])
+    shutil.copytree(sources.sft_adapter_dir, directory / GRPO_ARGUMENTS["--sft-adapter-dir"])
+    (directory / "letters.py").write_text(GRPO_WITH_LETTERS_REWARD)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def grpo_runs(tmp_path_factory, tiny_model_dir, grpo_inputs) -> dict[int, tuple[Path, str]]:
+    """The grpo stage on 1 process and on 2 (same 4 completions a step): folder and log."""
+    runs = {}
+    for processes in (1, 2):
+        workdir = grpo_workdir(
+            tmp_path_factory.mktemp(f"grpo-{processes}"), tiny_model_dir, grpo_inputs
+        )
+        arguments = [item for pair in GRPO_ARGUMENTS.items() for item in pair]
+        result = launch(
+            workdir, processes, ["letters.py", str(REPO / "stages/grpo.py"), *arguments]
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        runs[processes] = (workdir, result.stderr + result.stdout)
+    return runs
+
+
+def scored_problems(workdir: Path, rank: int) -> dict[int, list[str]]:
+    """Per step, the problems of the completions that `rank` scored, in order."""
+    lines = (workdir / f"rewards-{rank}.jsonl").read_text().splitlines()
+    return {record["step"]: record["problems"] for record in map(json.loads, lines)}
+
+
+@pytest.mark.slow
+def test_grpo_on_two_processes_shares_each_step_and_records_the_effective_batch(grpo_runs):
+    _, log = grpo_runs[2]
+    ranks = {(rank, pid) for rank, world, pid in PROCESS_LINE.findall(log) if world == "2"}
+    assert {rank for rank, _ in ranks} == {"0", "1"}
+    assert len({pid for _, pid in ranks}) == 2, "two operating-system processes"
+    assert log.count("effective batch 4 completions = 2 prompts x 2 generations") == 2
+    for processes, (workdir, _) in grpo_runs.items():
+        recorded = json.loads((workdir / GRPO_ARGUMENTS["--metrics"]).read_text())
+        assert recorded["grpo/effective_batch"] == 4
+        assert recorded["grpo/processes"] == processes
+        assert recorded["grpo/steps"] == 2
+    # Sharded, not repeated: each rank scores 2 of a step's 4 completions, and together they
+    # are the one-process step's (same prompts, each with its 2 generations).
+    one = scored_problems(grpo_runs[1][0], 0)
+    halves = [scored_problems(grpo_runs[2][0], rank) for rank in (0, 1)]
+    assert sorted(one) == [1, 2] and all(sorted(half) == [1, 2] for half in halves)
+    for step, problems in one.items():
+        assert len(problems) == 4 and all(len(half[step]) == 2 for half in halves)
+        assert sorted(halves[0][step] + halves[1][step]) == sorted(problems)
+
+
+@pytest.mark.slow
+def test_grpo_on_two_processes_writes_from_rank_0_alone(grpo_runs):
+    workdir, log = grpo_runs[2]
+    assert log.count("Saved the adapter") == 1
+    assert log.count("grpo/effective_batch: 4") == 1, "metrics printed by one rank"
+    assert len(list((workdir / "wandb").glob("offline-run-*"))) == 1
+    for option in ("--adapter-dir", "--metrics", "--plot", "--figure"):
+        assert (workdir / GRPO_ARGUMENTS[option]).exists()
+    assert not (workdir / GRPO_ARGUMENTS["--checkpoint-dir"]).exists()
+    assert not list(workdir.glob("**/.*.*")), "no temporary leftovers of atomic writes"
+
+
+@pytest.mark.slow
+def test_grpo_on_two_processes_moves_the_adapter_as_far_as_one_process(grpo_runs):
+    """Not the same weights: TRL seeds sampling per rank (seed + rank), so rank 1 draws other
+    completions than the one process does, with other rewards and gradients. What holds:
+    both adapters are finite, moved away from the SFT adapter, and no weight moved more
+    than Adam allows for 2 steps of lr (about lr a step whatever the gradient), so neither
+    run took extra or larger steps."""
+    sft = load_file(grpo_runs[1][0] / GRPO_ARGUMENTS["--sft-adapter-dir"] / ADAPTER_FILE)
+    lr = grpo_params(Path(".")).grpo.lr
+    for workdir, _ in grpo_runs.values():
+        trained = load_file(workdir / GRPO_ARGUMENTS["--adapter-dir"] / ADAPTER_FILE)
+        assert trained.keys() == sft.keys()
+        moves = torch.stack([(trained[name] - sft[name]).abs().max() for name in sft])
+        assert all(tensor.isfinite().all() for tensor in trained.values())
+        assert moves.max() > 0, "the adapter learnt something"
+        assert moves.max() <= 2 * lr * 1.5, "at most 2 Adam steps of about lr each"
 
 
 def evaluate_stage(workdir: Path, inputs: Path, model_dir: Path, processes: int):  # noqa: F811
