@@ -8,16 +8,16 @@ completions that beat their group's mean. The result is saved like the SFT adapt
 
     models/grpo_adapter/  adapter_model.safetensors, adapter_config.json, tokenizer files
 
-`check_grpo` validates everything that needs no weights (reward names, backend, model and
-adapter) in seconds; `train_grpo` is the rest. With `grpo.enabled: false`, `copy_sft_adapter`
-writes the SFT adapter unchanged instead. A checkpoint of a killed run with the same params,
-data, SFT adapter and code is resumed.
+`check_grpo` (mathtune/grpo_setup.py) validates everything that needs no weights in
+seconds; `train_grpo` is the rest. With `grpo.enabled: false`, `copy_sft_adapter` writes the
+SFT adapter unchanged instead. A checkpoint of a killed run with the same params, data, SFT
+adapter and code is resumed. Under several processes each samples and trains on an equal
+share of every step's completions, and the writing process alone saves.
 """
 
 from __future__ import annotations
 
 import copy
-import importlib.util
 import logging
 import shutil
 from dataclasses import dataclass
@@ -33,25 +33,16 @@ from trl import GRPOConfig, GRPOTrainer
 from mathtune import distributed
 from mathtune.batching import grpo_completions_per_device
 from mathtune.checkpoints import compute_fingerprint, prepare_checkpoint_dir
-
-# The one import of the reward registry: evaluation grades with the same checker.
-from mathtune.grading.rewards import (
-    REWARD_FUNCTIONS,
-    RewardFunction,
-    completion_text,
-    get_reward_function,
-)
+from mathtune.grading.rewards import RewardFunction, completion_text
+from mathtune.grpo_setup import GrpoPaths, GrpoSetup
 from mathtune.models import (
     ModelLocation,
-    check_adapter,
     load_adapter,
     load_base_model,
     load_tokenizer,
-    locate_model,
-    resolve_dtype,
 )
 from mathtune.outputs import atomic_path
-from mathtune.params import GrpoParams, Params, ParamsError
+from mathtune.params import GrpoParams, Params
 from mathtune.prompts import CHATML_TEMPLATE, end_of_turn_token_id
 from mathtune.rl_metrics import (
     GrpoMetricsCallback,
@@ -61,31 +52,12 @@ from mathtune.rl_metrics import (
 )
 from mathtune.rl_prompts import PromptSet, filter_prompts, read_prompts
 from mathtune.tracking import DisabledRun, TrackingRun
-from mathtune.training import TrainingSetup, precision_flags, save_adapter
+from mathtune.training import save_adapter
 
 logger = logging.getLogger(__name__)
 
 ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")
 REFERENCE_ADAPTER = "ref"  # the frozen copy TRL adds to a PeftModel when beta > 0
-
-
-class GrpoError(RuntimeError):
-    """GRPO cannot run with these params here; the message says the fix."""
-
-
-@dataclass(frozen=True)
-class GrpoPaths:
-    train: Path
-    sft_adapter_dir: Path
-    adapter_dir: Path
-    checkpoint_dir: Path
-
-
-@dataclass(frozen=True)
-class GrpoSetup(TrainingSetup):
-    """What check_grpo resolved once: check_training's setup and the reward functions."""
-
-    rewards: dict[str, RewardFunction]  # registry name -> function, in params order
 
 
 @dataclass(frozen=True)
@@ -94,54 +66,6 @@ class GrpoResult:
     reward_curve: list[dict[str, float]]  # rows of step, one column per reward, total
     reward_names: list[str]  # registry names, in params order
     completions: tuple[list[str], list[list[Any]]]  # W&B table: columns, rows
-
-
-def reward_functions(grpo: GrpoParams) -> dict[str, RewardFunction]:
-    """The reward functions named in `grpo.rewards`, by registry name, in params order."""
-    unknown = [name for name in grpo.rewards if name not in REWARD_FUNCTIONS]
-    if unknown:
-        raise ParamsError(
-            f"params.yaml: grpo.rewards names {unknown[0]!r}, which is no registered reward. "
-            f"Allowed: {', '.join(sorted(REWARD_FUNCTIONS))}."
-        )
-    return {name: get_reward_function(name) for name in grpo.rewards}
-
-
-def check_backend(params: Params) -> None:
-    """Fail before any model loads when `grpo.backend: vllm` cannot run here."""
-    if params.grpo.backend != "vllm":
-        return
-    fixes = "or set grpo.backend: transformers"
-    # The GPU first: without one, installing vllm would not help.
-    if not torch.cuda.is_available():
-        raise GrpoError(
-            "params.yaml: grpo.backend = 'vllm' needs a CUDA GPU (TRL runs vLLM colocated on "
-            f"the training GPU) and none is visible. Fix: run on a GPU machine, {fixes}."
-        )
-    if importlib.util.find_spec("vllm") is None:
-        raise GrpoError(
-            "params.yaml: grpo.backend = 'vllm' but the vllm package is not installed. Fix: "
-            f"`make setup-gpu` (requirements-gpu.txt) on a machine with an NVIDIA GPU, {fixes}."
-        )
-    if params.model.source == "embedded":
-        raise GrpoError(
-            "params.yaml: grpo.backend = 'vllm' cannot load the embedded GGUF model. Fix: set "
-            f"model.source to hub or local, {fixes}."
-        )
-
-
-def check_grpo(params: Params, paths: GrpoPaths) -> GrpoSetup:
-    """The model, precision and rewards, once every check that needs no weights has passed.
-
-    It takes seconds, so the grpo stage runs it before it starts a W&B run or loads anything.
-    """
-    rewards = reward_functions(params.grpo)
-    check_backend(params)
-    grpo_completions_per_device(params.grpo, distributed.world_size())
-    location = locate_model(params.model)
-    check_adapter(paths.sft_adapter_dir, location)
-    precision = precision_flags(resolve_dtype(params.model.precision))
-    return GrpoSetup(location, precision, rewards)
 
 
 def copy_sft_adapter(paths: GrpoPaths) -> None:

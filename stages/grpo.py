@@ -28,14 +28,8 @@ from mathtune import distributed
 from mathtune.batching import BatchError
 from mathtune.checkpoints import discard_checkpoints
 from mathtune.figures import write_curve_png
-from mathtune.grpo import (
-    GrpoError,
-    GrpoPaths,
-    check_grpo,
-    copy_sft_adapter,
-    disabled_metrics,
-    train_grpo,
-)
+from mathtune.grpo import copy_sft_adapter, disabled_metrics, train_grpo
+from mathtune.grpo_setup import GrpoError, GrpoPaths, check_grpo
 from mathtune.models import ModelLoadError
 from mathtune.outputs import write_json
 from mathtune.params import GrpoParams, ParamsError, load_params

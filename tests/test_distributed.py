@@ -34,7 +34,7 @@ from test_training import make_rows, tiny_params, write_split
 
 from mathtune.batching import BatchError, check_effective_batch, grpo_completions_per_device
 from mathtune.distributed import map_sharded, shard_indices
-from mathtune.grpo import GrpoPaths
+from mathtune.grpo_setup import GrpoPaths
 from mathtune.launch import (
     LaunchError,
     Machines,
@@ -424,8 +424,10 @@ GRPO_ARGUMENTS = {
 # answers right nor boxes an answer, so the real rewards are all 0, every advantage is 0 and
 # nothing would be learnt; the share of letters in a completion varies within every group.
 # Each call also records, per rank, the step and the problems of the completions it scored.
-GRPO_WITH_LETTERS_REWARD = """
+LETTERS_REWARD = """
 import json, os, runpy, sys
+from pathlib import Path
+from transformers import TrainerCallback
 from mathtune.grading.rewards import REWARD_FUNCTIONS, completion_text
 
 def letters_reward(completions, problem, trainer_state, **kwargs):
@@ -436,19 +438,45 @@ def letters_reward(completions, problem, trainer_state, **kwargs):
     return [sum(map(str.isalpha, text)) / max(len(text), 1) for text in texts]
 
 REWARD_FUNCTIONS["letters"] = letters_reward
+"""
+GRPO_WITH_LETTERS_REWARD = (
+    LETTERS_REWARD
+    + """
 sys.argv = sys.argv[1:]
 runpy.run_path(sys.argv[0], run_name="__main__")
 """
+)
+# The same, but train_grpo alone, with a callback that kills rank 1 like SIGKILL after a step.
+KILL_GRPO_RANK_1 = (
+    LETTERS_REWARD
+    + """
+from mathtune.grpo import train_grpo
+from mathtune.grpo_setup import GrpoPaths, check_grpo
+from mathtune.params import load_params
+
+class KillRank1(TrainerCallback):
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step == int(sys.argv[1]) and os.environ["RANK"] == "1":
+            os._exit(9)
+
+params = load_params()
+paths = GrpoPaths(*map(Path, sys.argv[2:]))
+train_grpo(params, check_grpo(params, paths), paths, None, [KillRank1()])
+"""
+)
 
 
-def grpo_workdir(directory: Path, model_dir: Path, sources: GrpoPaths) -> Path:
-    """params.yaml (2 steps of 2 prompts x 2 completions), the train split, the SFT adapter."""
-    params = grpo_params(model_dir, rewards={"accuracy": 1.0, "letters": 1.0}, save_steps=1)
+def grpo_workdir(directory: Path, model_dir: Path, sources: GrpoPaths, steps: int = 2) -> Path:
+    """params.yaml (steps of 2 prompts x 2 completions), the train split, the SFT adapter."""
+    params = grpo_params(
+        model_dir, rewards={"accuracy": 1.0, "letters": 1.0}, steps=steps, save_steps=1
+    )
     params = dataclasses.replace(params, wandb=dataclasses.replace(params.wandb, mode="offline"))
     (directory / "params.yaml").write_text(yaml.safe_dump(params_as_dict(params)))
     shutil.copy(sources.train, directory / GRPO_ARGUMENTS["--train"])
     shutil.copytree(sources.sft_adapter_dir, directory / GRPO_ARGUMENTS["--sft-adapter-dir"])
     (directory / "letters.py").write_text(GRPO_WITH_LETTERS_REWARD)
+    (directory / "kill.py").write_text(KILL_GRPO_RANK_1)
     return directory
 
 
@@ -460,13 +488,15 @@ def grpo_runs(tmp_path_factory, tiny_model_dir, grpo_inputs) -> dict[int, tuple[
         workdir = grpo_workdir(
             tmp_path_factory.mktemp(f"grpo-{processes}"), tiny_model_dir, grpo_inputs
         )
-        arguments = [item for pair in GRPO_ARGUMENTS.items() for item in pair]
-        result = launch(
-            workdir, processes, ["letters.py", str(REPO / "stages/grpo.py"), *arguments]
-        )
+        result = grpo_stage(workdir, processes)
         assert result.returncode == 0, result.stderr[-3000:]
         runs[processes] = (workdir, result.stderr + result.stdout)
     return runs
+
+
+def grpo_stage(workdir: Path, processes: int) -> subprocess.CompletedProcess:
+    arguments = [item for pair in GRPO_ARGUMENTS.items() for item in pair]
+    return launch(workdir, processes, ["letters.py", str(REPO / "stages/grpo.py"), *arguments])
 
 
 def scored_problems(workdir: Path, rank: int) -> dict[int, list[str]]:
@@ -525,6 +555,30 @@ def test_grpo_on_two_processes_moves_the_adapter_as_far_as_one_process(grpo_runs
         assert all(tensor.isfinite().all() for tensor in trained.values())
         assert moves.max() > 0, "the adapter learnt something"
         assert moves.max() <= 2 * lr * 1.5, "at most 2 Adam steps of about lr each"
+
+
+@pytest.mark.slow
+def test_grpo_killed_rank_resumes_with_every_rank_at_the_same_checkpoint(
+    grpo_inputs, tmp_path, tiny_model_dir
+):
+    workdir = grpo_workdir(tmp_path, tiny_model_dir, grpo_inputs, steps=3)
+    paths = [GRPO_ARGUMENTS[key] for key in ("--train", "--sft-adapter-dir", "--adapter-dir")]
+    killed = launch(workdir, 2, ["kill.py", "2", *paths, GRPO_ARGUMENTS["--checkpoint-dir"]])
+    assert killed.returncode != 0
+    assert "exitcode  : 9" in killed.stderr, "rank 1 died at step 2"
+    assert (workdir / "checkpoints/grpo/checkpoint-1/trainer_state.json").is_file()
+    assert not (workdir / GRPO_ARGUMENTS["--adapter-dir"]).exists()
+    for records in workdir.glob("rewards-*.jsonl"):
+        records.unlink()
+
+    rerun = grpo_stage(workdir, 2)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert rerun.stderr.count("Resuming from checkpoints/grpo/checkpoint-1") == 1
+    # Both ranks went on from step 2: neither started afresh (nor did they hang apart).
+    assert [sorted(scored_problems(workdir, rank)) for rank in (0, 1)] == [[2, 3], [2, 3]]
+    recorded = json.loads((workdir / GRPO_ARGUMENTS["--metrics"]).read_text())
+    assert recorded["grpo/steps"] == 3 and recorded["grpo/effective_batch"] == 4
+    assert (workdir / GRPO_ARGUMENTS["--adapter-dir"] / ADAPTER_FILE).is_file()
 
 
 def evaluate_stage(workdir: Path, inputs: Path, model_dir: Path, processes: int):  # noqa: F811
