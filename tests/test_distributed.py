@@ -581,6 +581,56 @@ def test_grpo_killed_rank_resumes_with_every_rank_at_the_same_checkpoint(
     assert (workdir / GRPO_ARGUMENTS["--adapter-dir"] / ADAPTER_FILE).is_file()
 
 
+# Screens 16 prompts (two batches of 8) with a stand-in grader that depends on the sampled
+# text (its length is odd: the real grader never passes a random model's text), and
+# writes, per rank, the problems kept and how many completions this rank graded.
+SCREEN_PROMPTS = """
+import json, os
+from pathlib import Path
+from mathtune.models import load_base_model, load_tokenizer, locate_model
+from mathtune.params import PromptFilterParams, load_params
+from mathtune.rl_prompts import filter_prompts, read_prompts
+
+graded = []
+
+def odd_length_accuracy(completions, answer, **kwargs):
+    graded.extend(completions)
+    return [float(len(text) % 2) for text in completions]
+
+location = locate_model(load_params().model)
+tokenizer = load_tokenizer(location)
+sampling = {"max_new_tokens": 6, "temperature": 1.0, "eos_token_id": tokenizer.eos_token_id}
+kept = filter_prompts(
+    read_prompts(Path("train.parquet")), load_base_model(location), tokenizer,
+    PromptFilterParams(enabled=True, samples=4, max_prompts=16), sampling, odd_length_accuracy, 7,
+)
+record = {"kept": list(kept.dataset["problem"]), "graded": len(graded), "screened": kept.screened}
+Path(f"kept-{os.environ.get('RANK', '0')}.json").write_text(json.dumps(record))
+"""
+
+
+@pytest.mark.slow
+def test_prompt_filter_on_two_processes_screens_shares_and_keeps_one_process_prompts(
+    tmp_path, tiny_model_dir
+):
+    results = {}
+    for processes in (1, 2):
+        workdir = train_workdir(tmp_path / str(processes), tiny_model_dir, per_device=2)
+        write_split(workdir / "train.parquet", make_rows(16))
+        (workdir / "screen.py").write_text(SCREEN_PROMPTS)
+        result = launch(workdir, processes, ["screen.py"])
+        assert result.returncode == 0, result.stderr[-3000:]
+        results[processes] = [
+            json.loads((workdir / f"kept-{rank}.json").read_text()) for rank in range(processes)
+        ]
+    (one,) = results[1]
+    assert 0 < len(one["kept"]) < 16, "the stand-in grader keeps some prompts, not all"
+    assert one["graded"] == 16 * 4 and one["screened"] == 16
+    for rank in results[2]:
+        assert rank["kept"] == one["kept"], "every rank keeps the one-process prompts"
+        assert rank["graded"] == 8 * 4, "each rank sampled its own batch of 8 prompts"
+
+
 def evaluate_stage(workdir: Path, inputs: Path, model_dir: Path, processes: int):  # noqa: F811
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params["model"].update(source="local", local_dir=str(model_dir), precision="fp32")
