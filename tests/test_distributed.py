@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -62,8 +63,16 @@ TRAIN_ARGUMENTS = {
 ADAPTER_FILE = "adapter_model.safetensors"
 WALL_CLOCK = {"train/runtime_s", "train/real_tokens_per_s"}
 PROCESS_LINE = re.compile(r"process (\d) of (\d) \(pid (\d+)\)")
-# Runs the train stage's work with a callback that kills rank 1 like SIGKILL after a step.
-KILL_RANK_1 = """
+# A callback that kills rank 1 like SIGKILL after the step given as the first argument.
+KILL_RANK_1_CALLBACK = """
+class KillRank1(TrainerCallback):
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step == int(sys.argv[1]) and os.environ["RANK"] == "1":
+            os._exit(9)
+"""
+# Runs the train stage's work with that callback.
+KILL_RANK_1 = (
+    """
 import importlib.util, os, sys
 from pathlib import Path
 from transformers import TrainerCallback
@@ -72,16 +81,14 @@ spec = importlib.util.spec_from_file_location("stage", sys.argv.pop(1))
 spec.loader.exec_module(importlib.util.module_from_spec(spec))
 from mathtune.params import load_params
 from mathtune.training import TrainPaths, check_training, train_adapter
-
-class KillRank1(TrainerCallback):
-    def on_step_end(self, args, state, control, **kwargs):
-        if state.global_step == int(sys.argv[1]) and os.environ["RANK"] == "1":
-            os._exit(9)
-
+"""
+    + KILL_RANK_1_CALLBACK
+    + """
 params = load_params()
 paths = TrainPaths(*map(Path, sys.argv[2:]))
 train_adapter(params, check_training(params), paths, None, [KillRank1()])
 """
+)
 
 
 # ---------------------------------------------------------------- helpers without processes
@@ -339,24 +346,39 @@ def metrics(workdir: Path) -> dict[str, float]:
 
 @pytest.fixture(scope="module")
 def train_runs(tmp_path_factory, tiny_model_dir) -> dict[int, tuple[Path, str]]:
-    """The train stage on 1 process (batch 4) and on 2 (batch 2 each): folder and stderr."""
-    runs = {}
-    for processes, per_device in ((1, 4), (2, 2)):
-        workdir = train_workdir(
+    """The train stage on 1 process (batch 4) and on 2 (batch 2 each): folder and log."""
+    folders = {
+        processes: train_workdir(
             tmp_path_factory.mktemp(f"train-{processes}"), tiny_model_dir, per_device
         )
-        result = train_stage(workdir, processes)
+        for processes, per_device in ((1, 4), (2, 2))
+    }
+    return run_each(folders, train_stage)
+
+
+def run_each(
+    folders: dict[int, Path], stage: Callable[[Path, int], subprocess.CompletedProcess]
+) -> dict[int, tuple[Path, str]]:
+    """`stage` in each folder on its number of processes, which must succeed: folder and log."""
+    runs = {}
+    for processes, workdir in folders.items():
+        result = stage(workdir, processes)
         assert result.returncode == 0, result.stderr[-3000:]
         runs[processes] = (workdir, result.stderr + result.stdout)
     return runs
 
 
-@pytest.mark.slow
-def test_two_processes_really_ran_with_the_effective_batch_recorded(train_runs):
-    _, log = train_runs[2]
+def assert_two_processes_ran(log: str) -> None:
+    """Ranks 0 and 1 of a world of 2 logged themselves, from two operating-system processes."""
     ranks = {(rank, pid) for rank, world, pid in PROCESS_LINE.findall(log) if world == "2"}
     assert {rank for rank, _ in ranks} == {"0", "1"}
     assert len({pid for _, pid in ranks}) == 2, "two operating-system processes"
+
+
+@pytest.mark.slow
+def test_two_processes_really_ran_with_the_effective_batch_recorded(train_runs):
+    _, log = train_runs[2]
+    assert_two_processes_ran(log)
     assert "accelerate.commands.launch --config_file configs/accelerate/ddp.yaml" in log
     for processes, (workdir, _) in train_runs.items():
         assert metrics(workdir)["train/effective_batch"] == 4
@@ -379,10 +401,15 @@ def test_two_processes_give_the_loss_curve_and_adapter_of_one(train_runs):
 @pytest.mark.slow
 def test_rank_0_alone_wrote_the_outputs_and_the_wandb_run(train_runs):
     workdir, log = train_runs[2]
+    assert_written_once(workdir, log, "train", TRAIN_ARGUMENTS["--checkpoint-dir"])
+
+
+def assert_written_once(workdir: Path, log: str, stage: str, checkpoint_dir: str) -> None:
+    """One adapter write, metrics printed once, one W&B run; no checkpoints or leftovers."""
     assert log.count("Saved the adapter") == 1
-    assert log.count("train/effective_batch: 4") == 1, "metrics printed by one rank"
+    assert log.count(f"{stage}/effective_batch: 4") == 1, "metrics printed by one rank"
     assert len(list((workdir / "wandb").glob("offline-run-*"))) == 1
-    assert not (workdir / "checkpoints/train").exists()
+    assert not (workdir / checkpoint_dir).exists()
     assert not list(workdir.glob("**/.*.*")), "no temporary leftovers of atomic writes"
 
 
@@ -449,15 +476,11 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 # The same, but train_grpo alone, with a callback that kills rank 1 like SIGKILL after a step.
 KILL_GRPO_RANK_1 = (
     LETTERS_REWARD
+    + KILL_RANK_1_CALLBACK
     + """
 from mathtune.grpo import train_grpo
 from mathtune.grpo_setup import GrpoPaths, check_grpo
 from mathtune.params import load_params
-
-class KillRank1(TrainerCallback):
-    def on_step_end(self, args, state, control, **kwargs):
-        if state.global_step == int(sys.argv[1]) and os.environ["RANK"] == "1":
-            os._exit(9)
 
 params = load_params()
 paths = GrpoPaths(*map(Path, sys.argv[2:]))
@@ -483,15 +506,13 @@ def grpo_workdir(directory: Path, model_dir: Path, sources: GrpoPaths, steps: in
 @pytest.fixture(scope="module")
 def grpo_runs(tmp_path_factory, tiny_model_dir, grpo_inputs) -> dict[int, tuple[Path, str]]:
     """The grpo stage on 1 process and on 2 (same 4 completions a step): folder and log."""
-    runs = {}
-    for processes in (1, 2):
-        workdir = grpo_workdir(
+    folders = {
+        processes: grpo_workdir(
             tmp_path_factory.mktemp(f"grpo-{processes}"), tiny_model_dir, grpo_inputs
         )
-        result = grpo_stage(workdir, processes)
-        assert result.returncode == 0, result.stderr[-3000:]
-        runs[processes] = (workdir, result.stderr + result.stdout)
-    return runs
+        for processes in (1, 2)
+    }
+    return run_each(folders, grpo_stage)
 
 
 def grpo_stage(workdir: Path, processes: int) -> subprocess.CompletedProcess:
@@ -508,9 +529,7 @@ def scored_problems(workdir: Path, rank: int) -> dict[int, list[str]]:
 @pytest.mark.slow
 def test_grpo_on_two_processes_shares_each_step_and_records_the_effective_batch(grpo_runs):
     _, log = grpo_runs[2]
-    ranks = {(rank, pid) for rank, world, pid in PROCESS_LINE.findall(log) if world == "2"}
-    assert {rank for rank, _ in ranks} == {"0", "1"}
-    assert len({pid for _, pid in ranks}) == 2, "two operating-system processes"
+    assert_two_processes_ran(log)
     assert log.count("effective batch 4 completions = 2 prompts x 2 generations") == 2
     for processes, (workdir, _) in grpo_runs.items():
         recorded = json.loads((workdir / GRPO_ARGUMENTS["--metrics"]).read_text())
@@ -530,13 +549,9 @@ def test_grpo_on_two_processes_shares_each_step_and_records_the_effective_batch(
 @pytest.mark.slow
 def test_grpo_on_two_processes_writes_from_rank_0_alone(grpo_runs):
     workdir, log = grpo_runs[2]
-    assert log.count("Saved the adapter") == 1
-    assert log.count("grpo/effective_batch: 4") == 1, "metrics printed by one rank"
-    assert len(list((workdir / "wandb").glob("offline-run-*"))) == 1
+    assert_written_once(workdir, log, "grpo", GRPO_ARGUMENTS["--checkpoint-dir"])
     for option in ("--adapter-dir", "--metrics", "--plot", "--figure"):
         assert (workdir / GRPO_ARGUMENTS[option]).exists()
-    assert not (workdir / GRPO_ARGUMENTS["--checkpoint-dir"]).exists()
-    assert not list(workdir.glob("**/.*.*")), "no temporary leftovers of atomic writes"
 
 
 @pytest.mark.slow
