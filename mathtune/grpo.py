@@ -149,13 +149,7 @@ def train_grpo(
     """
     grpo, processes = params.grpo, distributed.world_size()
     config = build_grpo_config(grpo, setup.precision, paths.checkpoint_dir, processes)
-    completions = config.per_device_train_batch_size * processes
-    logger.info(
-        "%s: effective batch %d completions = %d prompts x %d generations "
-        "(%d per process x %d processes)",
-        *(distributed.describe(), completions, grpo.prompts_per_step),
-        *(grpo.generations_per_prompt, config.per_device_train_batch_size, processes),
-    )
+    completions = log_effective_batch(grpo, config.per_device_train_batch_size, processes)
     tokenizer = load_tokenizer(setup.location)
     model = load_policy(setup.location, paths.sft_adapter_dir, tokenizer)
     prompts = choose_prompts(params, paths.train, model, tokenizer, setup.rewards["accuracy"])
@@ -186,13 +180,21 @@ def train_grpo(
     metrics |= prompt_counts(prompts) | summarize_rewards(history, names, grpo.summary_steps)
     metrics |= speed_metrics(callback)
     # TRL writes the completion files on the main process, whose W&B run alone logs them.
-    table = completion_rows(
-        paths.checkpoint_dir / "completions",
-        names,
-        grpo.logged_completions if distributed.is_main() else 0,
-        completion_text,
-    )
+    logged = grpo.logged_completions if distributed.is_main() else 0
+    table = completion_rows(paths.checkpoint_dir / "completions", names, logged, completion_text)
     return GrpoResult(metrics, reward_curve_rows(history, names), list(grpo.rewards), table)
+
+
+def log_effective_batch(grpo: GrpoParams, per_device: int, processes: int) -> int:
+    """Log, and return, the completions of one step: the same for any process count."""
+    completions = per_device * processes
+    logger.info(
+        "%s: effective batch %d completions = %d prompts x %d generations "
+        "(%d per process x %d processes)",
+        *(distributed.describe(), completions, grpo.prompts_per_step),
+        *(grpo.generations_per_prompt, per_device, processes),
+    )
+    return completions
 
 
 def save_policy(
