@@ -562,7 +562,7 @@ def test_grpo_on_two_processes_moves_the_adapter_as_far_as_one_process(grpo_runs
     than Adam allows for 2 steps of lr (about lr a step whatever the gradient), so neither
     run took extra or larger steps."""
     sft = load_file(grpo_runs[1][0] / GRPO_ARGUMENTS["--sft-adapter-dir"] / ADAPTER_FILE)
-    lr = grpo_params(Path(".")).grpo.lr
+    lr = yaml.safe_load((grpo_runs[1][0] / "params.yaml").read_text())["grpo"]["lr"]
     for workdir, _ in grpo_runs.values():
         trained = load_file(workdir / GRPO_ARGUMENTS["--adapter-dir"] / ADAPTER_FILE)
         assert trained.keys() == sft.keys()
