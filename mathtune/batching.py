@@ -3,11 +3,14 @@
 Each optimizer step consumes per_device_batch_size x gradient_accumulation_steps examples on
 each of launch.num_processes processes. The train stage records this number
 (`train/effective_batch`) and checks it against the train split before anything loads.
+
+A GRPO step takes grpo.prompts_per_step x grpo.generations_per_prompt completions however
+many processes share it: each process samples and trains on an equal part of them.
 """
 
 from __future__ import annotations
 
-from mathtune.params import TrainParams
+from mathtune.params import GrpoParams, TrainParams
 
 
 class BatchError(ValueError):
@@ -47,3 +50,22 @@ def check_effective_batch(train: TrainParams, processes: int, examples: int) -> 
             f"params whose product divides {examples}, or train.max_steps <= {examples // batch} "
             "(the run then ends within the first epoch)."
         )
+
+
+def grpo_completions_per_device(grpo: GrpoParams, processes: int) -> int:
+    """Completions each process samples per GRPO step, so that the step's total stays
+    prompts_per_step x generations_per_prompt whatever the process count.
+
+    Refused when the processes cannot share the completions equally: each would otherwise
+    train on a different effective batch than one process does.
+    """
+    completions = grpo.prompts_per_step * grpo.generations_per_prompt
+    if completions % processes:
+        raise BatchError(
+            f"A GRPO step samples grpo.prompts_per_step {grpo.prompts_per_step} x "
+            f"grpo.generations_per_prompt {grpo.generations_per_prompt} = {completions} "
+            f"completions, which launch.num_processes {processes} cannot share equally. Fix: "
+            f"a process count that divides {completions}, or prompts_per_step x "
+            f"generations_per_prompt a multiple of {processes}."
+        )
+    return completions // processes

@@ -8,16 +8,16 @@ completions that beat their group's mean. The result is saved like the SFT adapt
 
     models/grpo_adapter/  adapter_model.safetensors, adapter_config.json, tokenizer files
 
-`check_grpo` validates everything that needs no weights (reward names, backend, model and
-adapter) in seconds; `train_grpo` is the rest. With `grpo.enabled: false`, `copy_sft_adapter`
-writes the SFT adapter unchanged instead. A checkpoint of a killed run with the same params,
-data, SFT adapter and code is resumed.
+`check_grpo` (mathtune/grpo_setup.py) validates everything that needs no weights in
+seconds; `train_grpo` is the rest. With `grpo.enabled: false`, `copy_sft_adapter` writes the
+SFT adapter unchanged instead. A checkpoint of a killed run with the same params, data, SFT
+adapter and code is resumed. Under several processes each samples and trains on an equal
+share of every step's completions, and the writing process alone saves.
 """
 
 from __future__ import annotations
 
 import copy
-import importlib.util
 import logging
 import shutil
 from dataclasses import dataclass
@@ -26,30 +26,23 @@ from typing import Any
 
 import torch
 from peft import PeftModel
-from transformers import TrainerCallback, set_seed
+from transformers import TrainerCallback
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 from trl import GRPOConfig, GRPOTrainer
 
+from mathtune import distributed
+from mathtune.batching import grpo_completions_per_device
 from mathtune.checkpoints import compute_fingerprint, prepare_checkpoint_dir
-
-# The one import of the reward registry: evaluation grades with the same checker.
-from mathtune.grading.rewards import (
-    REWARD_FUNCTIONS,
-    RewardFunction,
-    completion_text,
-    get_reward_function,
-)
+from mathtune.grading.rewards import RewardFunction, completion_text
+from mathtune.grpo_setup import GrpoPaths, GrpoSetup
 from mathtune.models import (
     ModelLocation,
-    check_adapter,
     load_adapter,
     load_base_model,
     load_tokenizer,
-    locate_model,
-    resolve_dtype,
 )
 from mathtune.outputs import atomic_path
-from mathtune.params import GrpoParams, Params, ParamsError
+from mathtune.params import GrpoParams, Params
 from mathtune.prompts import CHATML_TEMPLATE, end_of_turn_token_id
 from mathtune.rl_metrics import (
     GrpoMetricsCallback,
@@ -59,24 +52,12 @@ from mathtune.rl_metrics import (
 )
 from mathtune.rl_prompts import PromptSet, filter_prompts, read_prompts
 from mathtune.tracking import DisabledRun, TrackingRun
-from mathtune.training import precision_flags, save_adapter
+from mathtune.training import save_adapter
 
 logger = logging.getLogger(__name__)
 
 ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")
 REFERENCE_ADAPTER = "ref"  # the frozen copy TRL adds to a PeftModel when beta > 0
-
-
-class GrpoError(RuntimeError):
-    """GRPO cannot run with these params here; the message says the fix."""
-
-
-@dataclass(frozen=True)
-class GrpoPaths:
-    train: Path
-    sft_adapter_dir: Path
-    adapter_dir: Path
-    checkpoint_dir: Path
 
 
 @dataclass(frozen=True)
@@ -87,58 +68,21 @@ class GrpoResult:
     completions: tuple[list[str], list[list[Any]]]  # W&B table: columns, rows
 
 
-def reward_functions(grpo: GrpoParams) -> dict[str, RewardFunction]:
-    """The reward functions named in `grpo.rewards`, by registry name, in params order."""
-    unknown = [name for name in grpo.rewards if name not in REWARD_FUNCTIONS]
-    if unknown:
-        raise ParamsError(
-            f"params.yaml: grpo.rewards names {unknown[0]!r}, which is no registered reward. "
-            f"Allowed: {', '.join(sorted(REWARD_FUNCTIONS))}."
-        )
-    return {name: get_reward_function(name) for name in grpo.rewards}
-
-
-def check_backend(params: Params) -> None:
-    """Fail before any model loads when `grpo.backend: vllm` cannot run here."""
-    if params.grpo.backend != "vllm":
-        return
-    fixes = "or set grpo.backend: transformers"
-    # The GPU first: without one, installing vllm would not help.
-    if not torch.cuda.is_available():
-        raise GrpoError(
-            "params.yaml: grpo.backend = 'vllm' needs a CUDA GPU (TRL runs vLLM colocated on "
-            f"the training GPU) and none is visible. Fix: run on a GPU machine, {fixes}."
-        )
-    if importlib.util.find_spec("vllm") is None:
-        raise GrpoError(
-            "params.yaml: grpo.backend = 'vllm' but the vllm package is not installed. Fix: "
-            f"`make setup-gpu` (requirements-gpu.txt) on a machine with an NVIDIA GPU, {fixes}."
-        )
-    if params.model.source == "embedded":
-        raise GrpoError(
-            "params.yaml: grpo.backend = 'vllm' cannot load the embedded GGUF model. Fix: set "
-            f"model.source to hub or local, {fixes}."
-        )
-
-
-def check_grpo(params: Params, paths: GrpoPaths) -> ModelLocation:
-    """The base model, once every check that needs no weights has passed (seconds)."""
-    reward_functions(params.grpo)
-    check_backend(params)
-    location = locate_model(params.model)
-    check_adapter(paths.sft_adapter_dir, location)
-    precision_flags(resolve_dtype(params.model.precision))
-    return location
-
-
 def copy_sft_adapter(paths: GrpoPaths) -> None:
     """RL off: the GRPO adapter is the SFT adapter, byte for byte."""
     with atomic_path(paths.adapter_dir) as temporary:
         shutil.copytree(paths.sft_adapter_dir, temporary)
 
 
-def build_grpo_config(grpo: GrpoParams, dtype: torch.dtype, output_dir: Path) -> GRPOConfig:
-    """GRPOConfig from params: one generation batch per optimizer step, integrations off."""
+def build_grpo_config(
+    grpo: GrpoParams, precision: dict[str, bool], output_dir: Path, processes: int
+) -> GRPOConfig:
+    """GRPOConfig from params: one generation batch per optimizer step, integrations off.
+
+    TRL samples `per_device_train_batch_size x processes` completions per step (its
+    generation batch) and its RepeatSampler deals each process a different part of the
+    step's prompt groups, so the per-device share keeps the step's total as in params.
+    """
     return GRPOConfig(
         output_dir=str(output_dir),
         seed=grpo.seed,
@@ -147,7 +91,7 @@ def build_grpo_config(grpo: GrpoParams, dtype: torch.dtype, output_dir: Path) ->
         lr_scheduler_type=grpo.lr_scheduler,
         max_steps=grpo.steps,
         # TRL counts the batch in completions: one step = prompts_per_step whole groups.
-        per_device_train_batch_size=grpo.prompts_per_step * grpo.generations_per_prompt,
+        per_device_train_batch_size=grpo_completions_per_device(grpo, processes),
         gradient_accumulation_steps=1,
         num_generations=grpo.generations_per_prompt,
         max_completion_length=grpo.max_completion_length,
@@ -167,12 +111,16 @@ def build_grpo_config(grpo: GrpoParams, dtype: torch.dtype, output_dir: Path) ->
         save_strategy="steps",
         save_steps=grpo.save_steps,
         save_total_limit=2,  # the newest stays whole while the next one is being written
+        # Machines without a shared disk each keep their own checkpoints (sky/pipeline.yaml).
+        save_on_each_node=distributed.save_on_each_node(),
+        # Every LoRA weight is used in every forward pass: DDP need not search for unused ones.
+        ddp_find_unused_parameters=False,
         log_completions=True,  # Parquet per logged step under output_dir: the W&B table
         num_completions_to_print=1,
         use_cpu=not torch.cuda.is_available(),  # transformers asks for it to allow bf16 on CPU
         dataloader_pin_memory=torch.cuda.is_available(),
         report_to=[],
-        **precision_flags(dtype),
+        **precision,
     )
 
 
@@ -190,45 +138,80 @@ def load_policy(
 
 def train_grpo(
     params: Params,
-    location: ModelLocation,
+    setup: GrpoSetup,
     paths: GrpoPaths,
     tracking: TrackingRun | None = None,
     extra_callbacks: list[TrainerCallback] | None = None,
 ) -> GrpoResult:
-    """Train the SFT adapter further with GRPO into `paths.adapter_dir`."""
-    grpo = params.grpo
-    functions = reward_functions(grpo)
-    config = build_grpo_config(grpo, resolve_dtype(params.model.precision), paths.checkpoint_dir)
-    tokenizer = load_tokenizer(location)
-    model = load_policy(location, paths.sft_adapter_dir, tokenizer)
-    prompts = choose_prompts(params, paths.train, model, tokenizer, functions["accuracy"])
+    """Train the SFT adapter further with GRPO into `paths.adapter_dir`.
+
+    Under several processes every rank runs this; the writing process alone saves.
+    """
+    grpo, processes = params.grpo, distributed.world_size()
+    config = build_grpo_config(grpo, setup.precision, paths.checkpoint_dir, processes)
+    completions = log_effective_batch(grpo, config.per_device_train_batch_size, processes)
+    tokenizer = load_tokenizer(setup.location)
+    model = load_policy(setup.location, paths.sft_adapter_dir, tokenizer)
+    prompts = choose_prompts(params, paths.train, model, tokenizer, setup.rewards["accuracy"])
     adapter_files = [paths.sft_adapter_dir / name for name in ADAPTER_FILES]
     fingerprint = compute_fingerprint(
         {"model": params.model, "grpo": grpo}, [paths.train, *adapter_files], code=__name__
     )
-    resume = prepare_checkpoint_dir(paths.checkpoint_dir, fingerprint)
-    callback = GrpoMetricsCallback(tracking or DisabledRun(), config.per_device_train_batch_size)
+    # One rank clears or keeps the folder while the others wait, then all resume from the
+    # checkpoint it chose.
+    resume = distributed.run_on_writers(
+        lambda: prepare_checkpoint_dir(paths.checkpoint_dir, fingerprint)
+    )
+    callback = GrpoMetricsCallback(tracking or DisabledRun(), completions)
     trainer = GRPOTrainer(
         model=model,
-        reward_funcs=list(functions.values()),
+        reward_funcs=list(setup.rewards.values()),
         args=config,
         train_dataset=prompts.dataset,
         processing_class=chat_tokenizer(tokenizer),
         callbacks=[callback, *(extra_callbacks or [])],
     )
     trainer.train(resume_from_checkpoint=str(resume) if resume else None)
-    if REFERENCE_ADAPTER in model.peft_config:
-        model.delete_adapter(REFERENCE_ADAPTER)
-    save_adapter(model, tokenizer, location, paths.adapter_dir)
-    names = {function.__name__: name for name, function in functions.items()}
+    save_policy(trainer, model, tokenizer, setup.location, paths.adapter_dir)
+    names = {function.__name__: name for name, function in setup.rewards.items()}
     history = trainer.state.log_history
     metrics = {"grpo/enabled": 1, "grpo/steps": trainer.state.global_step}
+    metrics |= {"grpo/effective_batch": completions, "grpo/processes": processes}
     metrics |= prompt_counts(prompts) | summarize_rewards(history, names, grpo.summary_steps)
     metrics |= speed_metrics(callback)
-    table = completion_rows(
-        paths.checkpoint_dir / "completions", names, grpo.logged_completions, completion_text
-    )
+    # TRL writes the completion files on the main process, whose W&B run alone logs them.
+    logged = grpo.logged_completions if distributed.is_main() else 0
+    table = completion_rows(paths.checkpoint_dir / "completions", names, logged, completion_text)
     return GrpoResult(metrics, reward_curve_rows(history, names), list(grpo.rewards), table)
+
+
+def log_effective_batch(grpo: GrpoParams, per_device: int, processes: int) -> int:
+    """Log, and return, the completions of one step: the same for any process count."""
+    completions = per_device * processes
+    logger.info(
+        "%s: effective batch %d completions = %d prompts x %d generations "
+        "(%d per process x %d processes)",
+        *(distributed.describe(), completions, grpo.prompts_per_step),
+        *(grpo.generations_per_prompt, per_device, processes),
+    )
+    return completions
+
+
+def save_policy(
+    trainer: GRPOTrainer,
+    model: PeftModel,
+    tokenizer: PreTrainedTokenizerBase,
+    location: ModelLocation,
+    adapter_dir: Path,
+) -> None:
+    """The policy adapter alone (not TRL's reference copy), written by the writing process."""
+    if REFERENCE_ADAPTER in model.peft_config:
+        model.delete_adapter(REFERENCE_ADAPTER)
+    # Every rank takes part in gathering the weights (FSDP and ZeRO-3 shard them).
+    state_dict = trainer.accelerator.get_state_dict(trainer.model)
+    if distributed.writes_files():
+        save_adapter(model, tokenizer, location, adapter_dir, state_dict)
+    distributed.barrier()  # no rank reports success before the adapter is in place
 
 
 def speed_metrics(callback: GrpoMetricsCallback) -> dict[str, float]:
@@ -257,8 +240,10 @@ def choose_prompts(
         "eos_token_id": model.generation_config.eos_token_id,
     }
     shuffled = PromptSet(prompts.dataset.shuffle(seed=params.grpo.seed), prompts.ungradable, 0, 0)
-    set_seed(params.grpo.seed)  # a resumed run must screen, hence keep, the same prompts
-    return filter_prompts(shuffled, model, tokenizer, params.grpo.filter, sampling, accuracy)
+    # Seeded: a resumed run must screen, hence keep, the same prompts.
+    return filter_prompts(
+        shuffled, model, tokenizer, params.grpo.filter, sampling, accuracy, params.grpo.seed
+    )
 
 
 def prompt_counts(prompts: PromptSet) -> dict[str, int]:

@@ -26,9 +26,10 @@ import pyarrow.parquet as pq
 import torch
 from datasets import Dataset
 from tqdm.auto import tqdm
-from transformers import PreTrainedModel
+from transformers import PreTrainedModel, set_seed
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
+from mathtune import distributed
 from mathtune.params import PromptFilterParams
 from mathtune.prompts import build_messages, format_prompt
 from mathtune.schema import SplitError, read_prepared_columns
@@ -81,22 +82,31 @@ def filter_prompts(
     settings: PromptFilterParams,
     sampling: dict,
     accuracy: Callable[..., list[float]],
+    seed: int,
 ) -> PromptSet:
     """Keep the screened prompts that some but not all of `settings.samples` completions solve.
 
     `sampling` holds generate() options (max_new_tokens, temperature, eos_token_id) so the
-    screen samples as training does; `accuracy` is the accuracy reward function.
+    screen samples as training does; `accuracy` is the accuracy reward function. Under
+    several processes each screens a share of the batches and all keep the same prompts.
     """
     screened = prompts.dataset.select(range(min(settings.max_prompts, len(prompts.dataset))))
+    # Sharded rather than repeated on every rank: N ranks screen N times faster, and every
+    # rank must end with the same prompts (TRL's sampler indexes the same data set on each),
+    # which gathering one list guarantees where N identical screens would rely on bitwise
+    # identical sampling on every device. Each batch draws from its own seed, so its
+    # samples do not depend on which rank draws them: the result is one process's.
+    starts = distributed.shard(range(0, len(screened), FILTER_BATCH_PROMPTS))
     solved = []
-    batches = range(0, len(screened), FILTER_BATCH_PROMPTS)
-    for start in tqdm(batches, desc="screening prompts", unit="batch"):
+    for start in tqdm(starts, desc="screening prompts", unit="batch"):
+        set_seed(seed + start)
         rows = screened[start : start + FILTER_BATCH_PROMPTS]
         texts = _sample(model, tokenizer, rows["problem"], settings.samples, sampling)
         answers = [answer for answer in rows["answer"] for _ in range(settings.samples)]
         scores = accuracy(texts, answer=answers)
         for index in range(len(rows["answer"])):
             solved.append(sum(scores[index * settings.samples : (index + 1) * settings.samples]))
+    solved = distributed.gather_in_order(solved)
     keep = [index for index, count in enumerate(solved) if 0 < count < settings.samples]
     logger.info("filter kept %d of %d screened prompts", len(keep), len(screened))
     if not keep:

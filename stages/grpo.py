@@ -7,7 +7,10 @@ truncated share, completion length, KL when beta > 0, steps, completions/s, runt
 reward-curve CSV (step, one column per reward, total) and its PNG. With `grpo.enabled: false` the
 adapter folder is an exact copy of the SFT adapter and the metrics say 0 steps.
 Checkpoints go to --checkpoint-dir every grpo.save_steps; a killed run resumes from them,
-and they are removed once every output is in place.
+and they are removed once every output is in place. Under several processes
+(launch.num_processes, via `python -m mathtune.launch`) each rank samples and trains on its
+share of every step's completions (the step's total stays prompts_per_step x
+generations_per_prompt), and rank 0 alone writes the outputs and the W&B run.
 
     python stages/grpo.py --train data/prepared/train.parquet --sft-adapter-dir models/adapter \
         --adapter-dir models/grpo_adapter --checkpoint-dir checkpoints/grpo \
@@ -21,19 +24,15 @@ import logging
 import sys
 from pathlib import Path
 
+from mathtune import distributed
+from mathtune.batching import BatchError
 from mathtune.checkpoints import discard_checkpoints
 from mathtune.figures import write_curve_png
-from mathtune.grpo import (
-    GrpoError,
-    GrpoPaths,
-    check_grpo,
-    copy_sft_adapter,
-    disabled_metrics,
-    train_grpo,
-)
+from mathtune.grpo import copy_sft_adapter, disabled_metrics, train_grpo
+from mathtune.grpo_setup import GrpoError, GrpoPaths, check_grpo
 from mathtune.models import ModelLoadError
 from mathtune.outputs import write_json
-from mathtune.params import ParamsError, load_params
+from mathtune.params import GrpoParams, ParamsError, load_params
 from mathtune.rl_metrics import write_reward_curve
 from mathtune.schema import SplitError
 from mathtune.tracking import start_run
@@ -56,28 +55,36 @@ def main() -> None:
     paths = GrpoPaths(args.train, args.sft_adapter_dir, args.adapter_dir, args.checkpoint_dir)
     try:
         params = load_params()
-        location = check_grpo(params, paths)
+        setup = check_grpo(params, paths)
         if not params.grpo.enabled:
-            copy_sft_adapter(paths)
-            write_json(args.metrics, disabled_metrics())
-            write_reward_curve(args.plot, [], list(params.grpo.rewards))
-            write_curve_png(args.plot, args.figure, title=FIGURE_TITLE, y_label="reward")
-            discard_checkpoints(args.checkpoint_dir)
-            print(f"grpo disabled: {args.adapter_dir} is a copy of {args.sft_adapter_dir}")
+            if distributed.writes_files():
+                write_disabled_outputs(args, paths, params.grpo)
             return
         run = start_run(params, job_type="grpo")
-        result = train_grpo(params, location, paths, tracking=run)
-    except (ParamsError, ModelLoadError, SplitError, TrainingError, GrpoError) as err:
+        result = train_grpo(params, setup, paths, tracking=run)
+    except (ParamsError, ModelLoadError, SplitError, TrainingError, GrpoError, BatchError) as err:
         sys.exit(f"grpo failed: {err}")
-    write_json(args.metrics, result.metrics)
-    write_reward_curve(args.plot, result.reward_curve, result.reward_names)
-    write_curve_png(args.plot, args.figure, title=FIGURE_TITLE, y_label="reward")
+    if distributed.writes_files():
+        write_json(args.metrics, result.metrics)
+        write_reward_curve(args.plot, result.reward_curve, result.reward_names)
+        write_curve_png(args.plot, args.figure, title=FIGURE_TITLE, y_label="reward")
+        discard_checkpoints(args.checkpoint_dir)  # last: a kill before this still resumes
     run.log_table("grpo/completions", *result.completions)
-    discard_checkpoints(args.checkpoint_dir)  # last: a kill before this still resumes
     run.summarize(result.metrics)
     run.finish()
-    for key, value in result.metrics.items():
-        print(f"{key}: {value}")
+    if distributed.is_main():
+        for key, value in result.metrics.items():
+            print(f"{key}: {value}")
+
+
+def write_disabled_outputs(args: argparse.Namespace, paths: GrpoPaths, grpo: GrpoParams) -> None:
+    """RL off: the SFT adapter copied, metrics of 0 steps, an empty reward curve."""
+    copy_sft_adapter(paths)
+    write_json(args.metrics, disabled_metrics())
+    write_reward_curve(args.plot, [], list(grpo.rewards))
+    write_curve_png(args.plot, args.figure, title=FIGURE_TITLE, y_label="reward")
+    discard_checkpoints(args.checkpoint_dir)
+    print(f"grpo disabled: {args.adapter_dir} is a copy of {args.sft_adapter_dir}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ import yaml
 from test_grpo import grpo_params
 from transformers import TrainerCallback
 
-from mathtune.grpo import GrpoPaths, check_grpo, train_grpo
+from mathtune.grpo import train_grpo
+from mathtune.grpo_setup import GrpoPaths, check_grpo
 from mathtune.params import Params, params_as_dict
 
 grpo_inputs = test_grpo.grpo_inputs  # the session fixture: a train split and an SFT adapter
@@ -39,7 +40,8 @@ KILL_SCRIPT = """
 import os, sys
 from pathlib import Path
 from transformers import TrainerCallback
-from mathtune.grpo import GrpoPaths, check_grpo, train_grpo
+from mathtune.grpo import train_grpo
+from mathtune.grpo_setup import GrpoPaths, check_grpo
 from mathtune.params import load_params
 
 class KillAtStep(TrainerCallback):
@@ -119,6 +121,18 @@ def test_stage_stops_on_unknown_reward_before_loading_anything(
         grpo_params(tiny_model_dir, rewards={"accuracy": 1.0, "lenght": 1.0}), "offline"
     )
     with pytest.raises(SystemExit, match="grpo.rewards names 'lenght'"):
+        run_stage(tmp_path, params, grpo_inputs, monkeypatch)
+    assert not [output for output in OUTPUTS if (tmp_path / output).exists()]
+    assert not (tmp_path / "checkpoints").exists()
+    assert not (tmp_path / "wandb").exists()
+
+
+def test_stage_stops_on_a_step_its_processes_cannot_share_before_loading_anything(
+    tiny_model_dir, grpo_inputs, tmp_path, monkeypatch
+):
+    params = with_wandb(grpo_params(tiny_model_dir), "offline")  # 2 x 2 = 4 completions
+    monkeypatch.setenv("WORLD_SIZE", "3")  # as accelerate launch --num_processes 3 sets it
+    with pytest.raises(SystemExit, match="4 completions, which launch.num_processes 3 cannot"):
         run_stage(tmp_path, params, grpo_inputs, monkeypatch)
     assert not [output for output in OUTPUTS if (tmp_path / output).exists()]
     assert not (tmp_path / "checkpoints").exists()

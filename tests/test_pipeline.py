@@ -136,11 +136,17 @@ def test_exp_run_with_rl_off_copies_the_sft_adapter(project):
         assert (project / "models/grpo_adapter" / name).read_bytes() == sft
 
 
-def test_exp_run_with_two_processes_launches_train_on_two(project):
-    output = run(["dvc", "exp", "run", "-S", "launch.num_processes=2"], project)
+def test_exp_run_with_two_processes_launches_train_and_grpo_on_two(project):
+    # grpo.enabled as well: the workspace keeps the params of the experiments run before.
+    command = ["dvc", "exp", "run", "-S", "launch.num_processes=2", "-S", "grpo.enabled=true"]
+    output = run(command, project)
     assert "python -m mathtune.launch --processes 2 --strategy ddp" in output
     assert "accelerate.commands.launch --config_file configs/accelerate/ddp.yaml" in output
     assert "process 1 of 2" in output and "process 0 of 2" in output
     metrics = json.loads((project / "metrics/train.json").read_text())
     assert metrics["train/processes"] == 2
     assert metrics["train/effective_batch"] == 8  # 4 per device x 2 processes
+    assert "Running stage 'grpo'" in output
+    metrics = json.loads((project / "metrics/grpo.json").read_text())
+    assert metrics["grpo/processes"] == 2
+    assert metrics["grpo/effective_batch"] == 4  # 2 prompts x 2 generations, whatever the count

@@ -55,7 +55,9 @@ def test_filter_keeps_prompts_solved_sometimes_but_not_always(tiny_model_dir, tm
     settings = PromptFilterParams(enabled=True, samples=2, max_prompts=4)
     sampling = {"max_new_tokens": 4, "temperature": 1.0, "eos_token_id": tokenizer.eos_token_id}
     model = load_base_model(location)
-    kept = filter_prompts(prompts, model, tokenizer, settings, sampling, answer_parity_accuracy)
+    kept = filter_prompts(
+        prompts, model, tokenizer, settings, sampling, answer_parity_accuracy, seed=0
+    )
     assert kept.dataset["answer"] == ["3", "7"]
     assert (kept.screened, kept.filtered_out) == (4, 2)
     assert tokenizer.padding_side == load_tokenizer(location).padding_side  # left untouched
@@ -76,4 +78,5 @@ def test_filter_that_keeps_nothing_names_the_fix(tiny_model_dir, tmp_path):
             settings,
             sampling,
             answer_parity_accuracy,
+            seed=0,
         )

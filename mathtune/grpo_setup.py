@@ -1,0 +1,93 @@
+"""What GRPO needs before any weight loads: the reward functions, a backend that can run
+here, a step the processes can share, the model, the SFT adapter's base and the precision.
+
+`check_grpo` resolves all of it in seconds, so the grpo stage stops on a mistake before it
+starts a W&B run or loads a model:
+
+    setup = check_grpo(params, GrpoPaths(train, sft_adapter_dir, adapter_dir, checkpoint_dir))
+    setup.location, setup.precision, setup.rewards   # as check_training, plus the rewards
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from mathtune import distributed
+from mathtune.batching import grpo_completions_per_device
+
+# The one import of the reward registry: evaluation grades with the same checker.
+from mathtune.grading.rewards import REWARD_FUNCTIONS, RewardFunction, get_reward_function
+from mathtune.models import check_adapter, locate_model, resolve_dtype
+from mathtune.params import GrpoParams, Params, ParamsError
+from mathtune.training import TrainingSetup, precision_flags
+
+
+class GrpoError(RuntimeError):
+    """GRPO cannot run with these params here; the message says the fix."""
+
+
+@dataclass(frozen=True)
+class GrpoPaths:
+    train: Path
+    sft_adapter_dir: Path
+    adapter_dir: Path
+    checkpoint_dir: Path
+
+
+@dataclass(frozen=True)
+class GrpoSetup(TrainingSetup):
+    """What check_grpo resolved once: check_training's setup and the reward functions."""
+
+    rewards: dict[str, RewardFunction]  # registry name -> function, in params order
+
+
+def reward_functions(grpo: GrpoParams) -> dict[str, RewardFunction]:
+    """The reward functions named in `grpo.rewards`, by registry name, in params order."""
+    unknown = [name for name in grpo.rewards if name not in REWARD_FUNCTIONS]
+    if unknown:
+        raise ParamsError(
+            f"params.yaml: grpo.rewards names {unknown[0]!r}, which is no registered reward. "
+            f"Allowed: {', '.join(sorted(REWARD_FUNCTIONS))}."
+        )
+    return {name: get_reward_function(name) for name in grpo.rewards}
+
+
+def check_backend(params: Params) -> None:
+    """Fail before any model loads when `grpo.backend: vllm` cannot run here."""
+    if params.grpo.backend != "vllm":
+        return
+    fixes = "or set grpo.backend: transformers"
+    # The GPU first: without one, installing vllm would not help.
+    if not torch.cuda.is_available():
+        raise GrpoError(
+            "params.yaml: grpo.backend = 'vllm' needs a CUDA GPU (TRL runs vLLM colocated on "
+            f"the training GPU) and none is visible. Fix: run on a GPU machine, {fixes}."
+        )
+    if importlib.util.find_spec("vllm") is None:
+        raise GrpoError(
+            "params.yaml: grpo.backend = 'vllm' but the vllm package is not installed. Fix: "
+            f"`make setup-gpu` (requirements-gpu.txt) on a machine with an NVIDIA GPU, {fixes}."
+        )
+    if params.model.source == "embedded":
+        raise GrpoError(
+            "params.yaml: grpo.backend = 'vllm' cannot load the embedded GGUF model. Fix: set "
+            f"model.source to hub or local, {fixes}."
+        )
+
+
+def check_grpo(params: Params, paths: GrpoPaths) -> GrpoSetup:
+    """The model, precision and rewards, once every check that needs no weights has passed.
+
+    It takes seconds, so the grpo stage runs it before it starts a W&B run or loads anything.
+    """
+    rewards = reward_functions(params.grpo)
+    check_backend(params)
+    grpo_completions_per_device(params.grpo, distributed.world_size())
+    location = locate_model(params.model)
+    check_adapter(paths.sft_adapter_dir, location)
+    precision = precision_flags(resolve_dtype(params.model.precision))
+    return GrpoSetup(location, precision, rewards)
