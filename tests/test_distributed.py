@@ -710,9 +710,18 @@ def test_sharded_evaluation_writes_the_files_of_one_process(inputs, tiny_model_d
     two = evaluate_stage(tmp_path / "two", inputs, tiny_model_dir, 2)
     ranks = {(rank, pid) for rank, world, pid in PROCESS_LINE.findall(two.stderr) if world == "2"}
     assert len(ranks) == 2 and {rank for rank, _ in ranks} == {"0", "1"}, two.stderr[-2000:]
-    predictions = pq.read_table(tmp_path / "one" / EVALUATE_ARGUMENTS["--predictions"])
-    samples = {(row["split"], row["sample"]) for row in predictions.to_pylist()}
+    rows = {
+        run: pq.read_table(tmp_path / run / EVALUATE_ARGUMENTS["--predictions"]).to_pylist()
+        for run in ("one", "two")
+    }
+    samples = {(row["split"], row["sample"]) for row in rows["one"]}
     assert {("gsm8k", 0), ("gsm8k", 1), ("seen", None), ("heldout", None)} <= samples
+    for what, sampled in (("greedy (bf16) answers", False), ("pass@1 samples", True)):
+        picked = {
+            run: [row for row in rows[run] if (row["sample"] is not None) == sampled]
+            for run in rows
+        }
+        assert picked["two"] == picked["one"], f"{what} differ from one process's"
     for option in ("--predictions", "--metrics", "--plot"):
         path = EVALUATE_ARGUMENTS[option]
         assert (tmp_path / "two" / path).read_bytes() == (tmp_path / "one" / path).read_bytes()
