@@ -18,6 +18,7 @@ import time
 import torch
 
 from mathtune.curriculum import generate_row
+from mathtune.decoding import Decoding
 from mathtune.generation import Generation, generate_batched, prepare_for_generation
 from mathtune.models import load_base_model, load_tokenizer, locate_model
 from mathtune.params import ModelParams
@@ -68,17 +69,16 @@ def main() -> None:
         f"model={location.description}  dtype={model.dtype}  threads={torch.get_num_threads()}  "
         f"max_new_tokens={args.max_new_tokens}"
     )
-    generate_batched(model, tokenizer, prompts[:2], 8, batch_size=2)  # warm-up, not timed
+    generate_batched(model, tokenizer, prompts[:2], Decoding(8), batch_size=2)  # warm-up, not timed
 
+    decoding = Decoding(args.max_new_tokens)
     single, single_seconds = time_generation(
         lambda: generate_batched(
-            model, tokenizer, prompts[: args.single_prompts], args.max_new_tokens, batch_size=1
+            model, tokenizer, prompts[: args.single_prompts], decoding, batch_size=1
         )
     )
     batched, batched_seconds = time_generation(
-        lambda: generate_batched(
-            model, tokenizer, prompts, args.max_new_tokens, batch_size=args.batch_size
-        )
+        lambda: generate_batched(model, tokenizer, prompts, decoding, batch_size=args.batch_size)
     )
     single_rate = report("batch 1", single, single_seconds)
     batched_rate = report(f"batch {args.batch_size}", batched, batched_seconds)

@@ -8,6 +8,7 @@ Rank 0 alone writes files and reports, unless the machines share no disk (see wr
     part = shard_indices(10, shards=2, shard=1)   # range(5, 10): contiguous, in file order
     answers = map_sharded(generate, problems)      # every answer, in order, on every rank
     joined = gather_in_order(generate(shard(problems)))   # the same, in two steps
+    outputs = map_batches(run_batch, batches)      # batch i run by rank i % world size
 """
 
 from __future__ import annotations
@@ -125,6 +126,32 @@ def map_sharded(work: Callable[[list[T]], Any], items: Sequence[T]) -> Any:
     per model, say), as one process would.
     """
     return gather_in_order(work(shard(items)))
+
+
+def batch_shard(count: int, shards: int, shard: int) -> range:
+    """Batches that rank `shard` runs of `count`: every `shards`-th one, from its own rank.
+
+    Round-robin rather than contiguous: batches come longest first, so contiguous shares
+    would leave the longest prompts (and usually generations) all to rank 0.
+
+    >>> [list(batch_shard(5, 2, shard)) for shard in range(2)]
+    [[0, 2, 4], [1, 3]]
+    """
+    return range(shard, count, shards)
+
+
+def map_batches(work: Callable[[int, T], Any], batches: Sequence[T]) -> list[Any]:
+    """`work(index, batch)` for every batch, each batch run by one rank; on every rank the
+    results in batch order. Every rank must call it with the same batches (a collective).
+
+    Each rank runs whole batches as one process forms them, so what a batch computes does
+    not depend on the number of processes (in bf16 another batch shape can round
+    differently and flip near-tie greedy tokens).
+    """
+    share = batch_shard(len(batches), world_size(), rank())
+    mine = {index: work(index, batches[index]) for index in share}
+    joined = {index: result for piece in gather_in_order([mine]) for index, result in piece.items()}
+    return [joined[index] for index in range(len(batches))]
 
 
 def _concatenate(pieces: list[Any]) -> Any:

@@ -5,8 +5,13 @@ the KV cache, so little compute goes to padding; results come back in the caller
 Generation stops on eos and on the chat template's end-of-turn token (they differ for
 Qwen2.5 base). A generation that reaches `max_new_tokens` without either is cut there and
 marked truncated, so a model that never stops cannot hang evaluation. Decoding is greedy,
-or seeded sampling (`Decoding.temperature` > 0) for pass@1 estimates: draw k of a request
-starts from seed `seed + k`, so the same params give the same samples.
+or seeded sampling (`Decoding.temperature` > 0) for pass@1 estimates: each batch of draw k
+is seeded from (seed, k, batch index), so the same params give the same samples.
+
+Under several processes every rank forms the batches one process would and runs its share
+of them (mathtune/distributed.py `map_batches`); every rank gets every completion back. A
+batch computes the same whichever rank runs it, so predictions equal a one-process run's,
+in bf16 too (where another batch shape could flip near-tie greedy tokens).
 
 Two backends, chosen by `evaluate.backend`: `transformers` (CPU or GPU, the default, here)
 and `vllm` (GPU only, in mathtune/vllm_generation.py).
@@ -15,6 +20,7 @@ and `vllm` (GPU only, in mathtune/vllm_generation.py).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 from collections.abc import Collection
 from importlib.util import find_spec
@@ -25,6 +31,7 @@ from tqdm.auto import tqdm
 from transformers import GenerationConfig, PreTrainedModel
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
+from mathtune import distributed
 from mathtune.decoding import (
     BASE_MODEL,
     Answers,
@@ -107,16 +114,29 @@ def generate_batched(
     decoding: Decoding,
     batch_size: int,
     description: str = "generate",
+    draw: int = 0,
 ) -> list[Generation]:
-    """One completion of each of `prompts`, returned in their order."""
+    """One completion of each of `prompts` (sample `draw` when sampling), in their order.
+
+    Under several processes every rank must call it with the same prompts: each runs its
+    share of the batches and all get every completion.
+    """
     config = generation_config(tokenizer, decoding)
     encoded = tokenizer(prompts, add_special_tokens=False)["input_ids"]
-    # Longest first: similar lengths share a batch, and the peak memory shows at once.
-    order = sorted(range(len(prompts)), key=lambda index: -len(encoded[index]))
-    batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+    batches = length_batches([len(ids) for ids in encoded], batch_size)
+    share = distributed.batch_shard(len(batches), distributed.world_size(), distributed.rank())
+    with tqdm(total=len(share), desc=description, unit="batch") as progress:
+
+        def run(index: int, batch: list[int]) -> list[Generation]:
+            if not decoding.greedy:  # seeded per batch: the same tokens on whichever rank
+                torch.manual_seed(batch_seed(decoding.seed, draw, index))
+            generations = _generate_batch(model, tokenizer, [encoded[i] for i in batch], config)
+            progress.update()
+            return generations
+
+        outputs = distributed.map_batches(run, batches)
     results: list[Generation | None] = [None] * len(prompts)
-    for batch in tqdm(batches, desc=description, unit="batch"):
-        generations = _generate_batch(model, tokenizer, [encoded[i] for i in batch], config)
+    for batch, generations in zip(batches, outputs, strict=True):
         for index, generation in zip(batch, generations, strict=True):
             results[index] = generation
     truncated = sum(generation.truncated for generation in results)
@@ -128,6 +148,27 @@ def generate_batched(
         decoding.max_new_tokens,
     )
     return results
+
+
+def length_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
+    """Prompt indices in batches of `batch_size`, longest prompts first.
+
+    Similar lengths share a batch (little padding), and the peak memory shows at once.
+
+    >>> length_batches([2, 5, 3, 5, 1], 2)
+    [[1, 3], [2, 0], [4]]
+    """
+    order = sorted(range(len(lengths)), key=lambda index: -lengths[index])
+    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+
+
+def batch_seed(seed: int, draw: int, batch: int) -> int:
+    """The seed of one sampled batch, from (seed, draw, batch index) alone.
+
+    Not from what ran before, so a batch draws the same tokens whichever rank runs it.
+    """
+    digest = hashlib.sha256(f"{seed} {draw} {batch}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
 
 
 def _generate_batch(
@@ -214,11 +255,10 @@ def _answer(
         names = " + ".join(request.name for request in members)
         draws = []
         for draw in range(decoding.samples):
-            torch.manual_seed(decoding.seed + draw)  # greedy decoding draws nothing
             description = f"{model_name} {names}"
             draws.append(
                 generate_batched(
-                    model, tokenizer, joined, decoding, evaluate.batch_size, description
+                    model, tokenizer, joined, decoding, evaluate.batch_size, description, draw
                 )
             )
         completions = [list(per_prompt) for per_prompt in zip(*draws, strict=True)]

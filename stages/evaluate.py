@@ -98,19 +98,14 @@ def main() -> None:
         eval_sets = [read_split("seen", args.validation, limit)]
         eval_sets += [read_split("heldout", args.heldout, limit)]
         eval_sets += read_benchmarks(params.evaluate.benchmarks)
-        # Under several processes each answers a contiguous share of every request, and
-        # every process gets all answers back in file order.
-        requests = [
-            dataclasses.replace(request, problems=distributed.shard(request.problems))
-            for request in build_requests(eval_sets, params.evaluate)
-        ]
-        # No seed here: greedy decoding draws nothing, and sampling seeds each draw itself.
-        local_answers = generate_answers(
+        requests = build_requests(eval_sets, params.evaluate)
+        # Under several processes each rank runs its share of the batches and every rank
+        # gets all answers back. No seed here: sampling seeds each batch itself.
+        answers = generate_answers(
             locate_model(params.model), adapters, requests, params.evaluate, params.model.precision
         )
     except (ParamsError, GenerationError, SplitError, ModelLoadError, EvalSetError) as err:
         sys.exit(f"evaluate failed: {err}")
-    answers = distributed.gather_in_order(local_answers)
     if not distributed.writes_files():
         return
     models = list(answers)

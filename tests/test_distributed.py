@@ -20,11 +20,13 @@ from collections.abc import Callable
 from importlib.util import find_spec
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 import test_grpo
 import torch
 import yaml
 from safetensors.torch import load_file
+from test_eval_sets import write_jsonl
 from test_evaluate_stage import (
     ADAPTERS,
     inputs,  # noqa: F401 (a fixture: the evaluate stage's inputs)
@@ -34,7 +36,8 @@ from test_grpo import grpo_params
 from test_training import make_rows, tiny_params, write_split
 
 from mathtune.batching import BatchError, check_effective_batch, grpo_completions_per_device
-from mathtune.distributed import map_sharded, shard_indices
+from mathtune.curriculum import generate_row
+from mathtune.distributed import batch_shard, map_batches, map_sharded, shard_indices
 from mathtune.grpo_setup import GrpoPaths
 from mathtune.launch import (
     LaunchError,
@@ -99,6 +102,29 @@ def test_shards_are_contiguous_balanced_and_cover_every_item_once(count, shards)
     parts = [list(shard_indices(count, shards, shard)) for shard in range(shards)]
     assert [index for part in parts for index in part] == list(range(count))
     assert max(map(len, parts)) - min(map(len, parts)) <= 1
+
+
+@pytest.mark.parametrize(
+    "count, shards, expected",
+    [
+        (5, 2, [[0, 2, 4], [1, 3]]),
+        (4, 2, [[0, 2], [1, 3]]),
+        (7, 3, [[0, 3, 6], [1, 4], [2, 5]]),
+        (1, 2, [[0], []]),
+        (0, 2, [[], []]),
+        (3, 1, [[0, 1, 2]]),
+    ],
+)
+def test_batches_are_dealt_round_robin_each_to_one_rank(count, shards, expected):
+    assert [list(batch_shard(count, shards, shard)) for shard in range(shards)] == expected
+
+
+def test_map_batches_in_one_process_runs_every_batch_in_order():
+    assert map_batches(lambda index, batch: (index, 2 * batch), [5, 6, 7]) == [
+        (0, 10),
+        (1, 12),
+        (2, 14),
+    ]
 
 
 def test_map_sharded_in_one_process_is_the_work_itself():
@@ -647,11 +673,27 @@ def test_prompt_filter_on_two_processes_screens_shares_and_keeps_one_process_pro
 
 
 def evaluate_stage(workdir: Path, inputs: Path, model_dir: Path, processes: int):  # noqa: F811
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params["model"].update(source="local", local_dir=str(model_dir), precision="fp32")
-    params["evaluate"].update(max_samples=4, max_new_tokens=8, batch_size=2)
-    params["wandb"]["mode"] = "offline"
+    """The evaluate stage in bf16 with a sampled local benchmark, on `processes` processes.
+
+    11 greedy prompts (6 seen, 5 held-out) and 5 benchmark problems sampled twice, in batches
+    of 3: contiguous shares of each request, batched by each rank, would form other batches
+    than one process does, and in bf16 another batch shape can flip near-tie tokens.
+    """
     workdir.mkdir(parents=True)
+    gsm8k = [
+        {"question": generate_row(seed=0, index=index)["problem"], "answer": f"#### {index}"}
+        for index in range(20, 25)
+    ]
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["model"].update(source="local", local_dir=str(model_dir), precision="bf16")
+    params["evaluate"].update(max_samples=6, max_new_tokens=16, batch_size=3)
+    params["evaluate"]["benchmarks"]["gsm8k"].update(
+        source="local", local_files=[write_jsonl(workdir / "gsm8k.jsonl", gsm8k)]
+    )
+    params["evaluate"]["benchmarks"].update(
+        max_new_tokens=16, samples=2, temperature=1.0, max_samples=None
+    )
+    params["wandb"]["mode"] = "offline"
     (workdir / "params.yaml").write_text(yaml.safe_dump(params))
     for name in ("data/prepared", "models"):
         (workdir / name).parent.mkdir(parents=True, exist_ok=True)
@@ -668,8 +710,20 @@ def test_sharded_evaluation_writes_the_files_of_one_process(inputs, tiny_model_d
     two = evaluate_stage(tmp_path / "two", inputs, tiny_model_dir, 2)
     ranks = {(rank, pid) for rank, world, pid in PROCESS_LINE.findall(two.stderr) if world == "2"}
     assert len(ranks) == 2 and {rank for rank, _ in ranks} == {"0", "1"}, two.stderr[-2000:]
+    rows = {
+        run: pq.read_table(tmp_path / run / EVALUATE_ARGUMENTS["--predictions"]).to_pylist()
+        for run in ("one", "two")
+    }
+    samples = {(row["split"], row["sample"]) for row in rows["one"]}
+    assert {("gsm8k", 0), ("gsm8k", 1), ("seen", None), ("heldout", None)} <= samples
+    for what, sampled in (("greedy (bf16) answers", False), ("pass@1 samples", True)):
+        picked = {
+            run: [row for row in rows[run] if (row["sample"] is not None) == sampled]
+            for run in rows
+        }
+        assert picked["two"] == picked["one"], f"{what} differ from one process's"
     for option in ("--predictions", "--metrics", "--plot"):
         path = EVALUATE_ARGUMENTS[option]
         assert (tmp_path / "two" / path).read_bytes() == (tmp_path / "one" / path).read_bytes()
     assert len(list((tmp_path / "two" / "wandb").glob("offline-run-*"))) == 1
-    assert two.stdout.count("eval/samples/seen: 4") == 1, "metrics printed by one rank"
+    assert two.stdout.count("eval/samples/seen: 6") == 1, "metrics printed by one rank"

@@ -16,6 +16,7 @@ import mathtune.generation
 from conftest import model_params, save_random_adapter
 from mathtune.decoding import Decoding, GenerationError, Request, stop_token_ids
 from mathtune.generation import (
+    batch_seed,
     check_backend,
     cut_at_stop,
     generate_answers,
@@ -182,6 +183,22 @@ def test_sampling_is_seeded_and_gives_each_problem_its_draws(location, tmp_path)
         generate_answers(location, {}, other_seed, evaluate, "fp32")["base"]["bench/sampled"]
         != first
     )
+
+
+def test_a_sampled_batch_draws_the_same_tokens_whatever_ran_before(model, tokenizer, prompts):
+    # Under several processes a rank runs some batches and not others: a batch's samples
+    # must depend on (seed, draw, batch index) alone, not on the random state left before.
+    sampled = Decoding(MAX_NEW_TOKENS, samples=2, temperature=1.0, top_p=1.0, seed=5)
+    torch.manual_seed(1)
+    first = generate_batched(model, tokenizer, prompts, sampled, batch_size=2, draw=1)
+    torch.manual_seed(2)
+    assert generate_batched(model, tokenizer, prompts, sampled, batch_size=2, draw=1) == first
+    assert generate_batched(model, tokenizer, prompts, sampled, batch_size=2, draw=0) != first
+
+
+def test_batch_seeds_differ_for_every_seed_draw_and_batch():
+    triples = [(seed, draw, batch) for seed in range(3) for draw in range(3) for batch in range(3)]
+    assert len({batch_seed(*triple) for triple in triples}) == len(triples)
 
 
 def test_transformers_backend_runs_without_vllm_and_with_the_embedded_model(monkeypatch):
