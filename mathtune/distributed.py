@@ -6,8 +6,7 @@ describe a world of one process and every call is immediate, so stages call them
 Rank 0 alone writes files and reports, unless the machines share no disk (see writes_files).
 
     part = shard_indices(10, shards=2, shard=1)   # range(5, 10): contiguous, in file order
-    answers = map_sharded(generate, problems)      # every answer, in order, on every rank
-    joined = gather_in_order(generate(shard(problems)))   # the same, in two steps
+    joined = gather_in_order(generate(shard(problems)))   # every answer, in order, on every rank
     outputs = map_batches(run_batch, batches)      # batch i run by rank i % world size
 """
 
@@ -35,6 +34,11 @@ def rank() -> int:
     return int(os.environ.get("RANK", "0"))
 
 
+def local_rank() -> int:
+    """This process's rank on its machine, hence its GPU: LOCAL_RANK (0 in a plain run)."""
+    return int(os.environ.get("LOCAL_RANK", "0"))
+
+
 def is_main() -> bool:
     """True on the one process that reports: the W&B run, the printed metrics."""
     return rank() == 0
@@ -58,7 +62,7 @@ def writes_files() -> bool:
     machine (scripts/slurm/pipeline.sbatch, sky/pipeline.yaml) finds its outputs.
     """
     if save_on_each_node():
-        return int(os.environ.get("LOCAL_RANK", "0")) == 0
+        return local_rank() == 0
     return is_main()
 
 
@@ -117,15 +121,6 @@ def gather_in_order(piece: Any) -> Any:
     pieces: list[Any] = [None] * world_size()
     dist.all_gather_object(pieces, piece)
     return _concatenate(pieces)
-
-
-def map_sharded(work: Callable[[list[T]], Any], items: Sequence[T]) -> Any:
-    """`work(items)` computed in contiguous shards across ranks and put together in order.
-
-    `work` takes a list and returns a list of the same length, or dicts of such lists (one
-    per model, say), as one process would.
-    """
-    return gather_in_order(work(shard(items)))
 
 
 def batch_shard(count: int, shards: int, shard: int) -> range:

@@ -35,9 +35,10 @@ from test_evaluate_stage import ARGUMENTS as EVALUATE_ARGUMENTS
 from test_grpo import grpo_params
 from test_training import make_rows, tiny_params, write_split
 
+from mathtune import distributed
 from mathtune.batching import BatchError, check_effective_batch, grpo_completions_per_device
 from mathtune.curriculum import generate_row
-from mathtune.distributed import batch_shard, map_batches, map_sharded, shard_indices
+from mathtune.distributed import batch_shard, map_batches, shard_indices
 from mathtune.grpo_setup import GrpoPaths
 from mathtune.launch import (
     LaunchError,
@@ -97,6 +98,27 @@ train_adapter(params, check_training(params), paths, None, [KillRank1()])
 # ---------------------------------------------------------------- helpers without processes
 
 
+@pytest.mark.parametrize(
+    "environment, writes, gpu",
+    [
+        ({}, True, 0),  # a plain run
+        ({"RANK": "1", "LOCAL_RANK": "1"}, False, 1),  # second process of one machine
+        ({"RANK": "2", "LOCAL_RANK": "0"}, False, 0),  # first process of the second machine
+        ({"RANK": "2", "LOCAL_RANK": "0", "MATHTUNE_SAVE_ON_EACH_NODE": "1"}, True, 0),
+        ({"RANK": "3", "LOCAL_RANK": "1", "MATHTUNE_SAVE_ON_EACH_NODE": "1"}, False, 1),
+    ],
+)
+def test_rank_0_writes_unless_each_node_saves_and_each_process_has_its_own_gpu(
+    monkeypatch, environment, writes, gpu
+):
+    for name in ("RANK", "LOCAL_RANK", "MATHTUNE_SAVE_ON_EACH_NODE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert distributed.writes_files() is writes
+    assert distributed.local_rank() == gpu
+
+
 @pytest.mark.parametrize("count, shards", [(10, 2), (5, 2), (7, 3), (1, 2), (0, 2)])
 def test_shards_are_contiguous_balanced_and_cover_every_item_once(count, shards):
     parts = [list(shard_indices(count, shards, shard)) for shard in range(shards)]
@@ -125,12 +147,6 @@ def test_map_batches_in_one_process_runs_every_batch_in_order():
         (1, 12),
         (2, 14),
     ]
-
-
-def test_map_sharded_in_one_process_is_the_work_itself():
-    assert map_sharded(lambda items: {"double": [2 * x for x in items]}, [1, 2]) == {
-        "double": [2, 4]
-    }
 
 
 def test_one_process_runs_plain_python_and_more_run_accelerate_launch():
