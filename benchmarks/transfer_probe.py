@@ -6,12 +6,14 @@ Answers every problem of each given set greedily with the project's prompt
 checker. Prints, per set and per group (the `family` column of a prepared split, or the
 `category` of a JSONL probe file), the accuracy and the share of answers that were boxed.
 Sets: Parquet or JSONL files with problem and answer columns, such as
-data/prepared/heldout.parquet (families kept out of training) and
-benchmarks/probe_problems.jsonl (62 problems written by hand in other phrasings, never
-trained on). Model and precision come from params.yaml `model:`.
+data/prepared/heldout.parquet (families kept out of training),
+benchmarks/probe_problems.jsonl (62 problems written by hand in other phrasings) and
+benchmarks/probe_procedural.jsonl (60 in the terse style of procedural generators); neither
+probe set is trained on. Model and precision come from params.yaml `model:`.
 
-    python benchmarks/transfer_probe.py --adapter models/adapter \
-        data/prepared/heldout.parquet benchmarks/probe_problems.jsonl --per-group 10
+    python benchmarks/transfer_probe.py --adapter models/adapter --per-group 10 \
+        data/prepared/heldout.parquet benchmarks/probe_problems.jsonl \
+        benchmarks/probe_procedural.jsonl
 """
 
 from __future__ import annotations

@@ -76,3 +76,11 @@ def test_metrics_and_plots_stay_in_git(stage):
         for entry in PIPELINE[stage].get(section, []):
             (options,) = entry.values()
             assert options["cache"] is False, f"{stage}: {entry} must be kept in git"
+
+
+def test_prepare_depends_on_every_file_it_decontaminates_against():
+    """Editing a benchmark file changes which training rows survive: prepare must rerun."""
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    files = params["prepare"]["decontaminate_against"]
+    assert files, "the default decontaminates against the probe sets"
+    assert set(files) <= set(PIPELINE["prepare"]["deps"])

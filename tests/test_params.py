@@ -29,7 +29,7 @@ def with_value(dotted_key: str, value) -> dict:
 def test_repository_params_file_is_valid():
     params = load_params(REPO / "params.yaml")
     assert params.train.lora.r == 16
-    assert params.train.lora.target_modules == ["q_proj", "k_proj", "v_proj", "o_proj"]
+    assert params.train.lora.target_modules[-3:] == ["gate_proj", "up_proj", "down_proj"]
 
 
 @pytest.mark.parametrize(

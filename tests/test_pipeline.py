@@ -24,7 +24,8 @@ PROJECT_FILES = [
     "mathtune",
     "configs",
     ".gitignore",
-    "benchmarks/probe_problems.jsonl",  # prepare decontaminates against it
+    "benchmarks/probe_problems.jsonl",  # prepare decontaminates against these two
+    "benchmarks/probe_procedural.jsonl",
 ]
 
 pytestmark = pytest.mark.slow
