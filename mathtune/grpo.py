@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
 from peft import PeftModel
 from transformers import TrainerCallback
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
@@ -52,7 +51,7 @@ from mathtune.rl_metrics import (
 )
 from mathtune.rl_prompts import PromptSet, filter_prompts, read_prompts
 from mathtune.tracking import DisabledRun, TrackingRun
-from mathtune.training import save_adapter
+from mathtune.training import save_adapter, trainer_options
 
 logger = logging.getLogger(__name__)
 
@@ -106,21 +105,9 @@ def build_grpo_config(
         use_vllm=grpo.backend == "vllm",
         vllm_mode="colocate",
         gradient_checkpointing=grpo.gradient_checkpointing,
-        logging_strategy="steps",
-        logging_steps=grpo.logging_steps,
-        save_strategy="steps",
-        save_steps=grpo.save_steps,
-        save_total_limit=2,  # the newest stays whole while the next one is being written
-        # Machines without a shared disk each keep their own checkpoints (sky/pipeline.yaml).
-        save_on_each_node=distributed.save_on_each_node(),
-        # Every LoRA weight is used in every forward pass: DDP need not search for unused ones.
-        ddp_find_unused_parameters=False,
         log_completions=True,  # Parquet per logged step under output_dir: the W&B table
         num_completions_to_print=1,
-        use_cpu=not torch.cuda.is_available(),  # transformers asks for it to allow bf16 on CPU
-        dataloader_pin_memory=torch.cuda.is_available(),
-        report_to=[],
-        **precision,
+        **trainer_options(grpo.logging_steps, grpo.save_steps, precision),
     )
 
 

@@ -159,24 +159,32 @@ def build_training_arguments(
         # Non-reentrant checkpointing needs no input gradients, which a LoRA model lacks.
         activation_checkpointing_kwargs={"use_reentrant": False},
         use_liger_kernel=train.liger_kernel,
-        logging_strategy="steps",
-        logging_steps=train.logging_steps,
         eval_strategy="steps",
         eval_steps=train.eval_steps,
-        save_strategy="steps",
-        save_steps=train.save_steps,
-        save_total_limit=2,  # the newest stays whole while the next one is being written
-        # Machines without a shared disk each keep their own checkpoints (sky/pipeline.yaml).
-        save_on_each_node=distributed.save_on_each_node(),
-        # Every LoRA weight is used in every forward pass: DDP need not search for unused ones.
-        ddp_find_unused_parameters=False,
         include_num_input_tokens_seen=token_count_mode(train.padding_free),
         remove_unused_columns=False,
-        use_cpu=not torch.cuda.is_available(),  # transformers asks for it to allow bf16 on CPU
-        dataloader_pin_memory=torch.cuda.is_available(),
-        report_to=[],
-        **precision,
+        **trainer_options(train.logging_steps, train.save_steps, precision),
     )
+
+
+def trainer_options(logging_steps: int, save_steps: int, precision: dict[str, bool]) -> dict:
+    """Arguments every trainer of this project (SFT and GRPO) shares: logging and checkpoint
+    cadence, retention, several-process and device settings, precision; integrations off."""
+    return {
+        "logging_strategy": "steps",
+        "logging_steps": logging_steps,
+        "save_strategy": "steps",
+        "save_steps": save_steps,
+        "save_total_limit": 2,  # the newest stays whole while the next one is being written
+        # Machines without a shared disk each keep their own checkpoints (sky/pipeline.yaml).
+        "save_on_each_node": distributed.save_on_each_node(),
+        # Every LoRA weight is used in every forward pass: DDP need not search for unused ones.
+        "ddp_find_unused_parameters": False,
+        "use_cpu": not torch.cuda.is_available(),  # transformers asks for it to allow bf16 on CPU
+        "dataloader_pin_memory": torch.cuda.is_available(),
+        "report_to": [],
+        **precision,
+    }
 
 
 class MetricsCallback(TrainerCallback):
