@@ -13,7 +13,7 @@ import random
 from decimal import Decimal
 
 from mathtune.curriculum.problems import NAMES, Problem, pick
-from mathtune.curriculum.steps import add_steps, decimal, frac
+from mathtune.curriculum.steps import add_steps, decimal, euclid_steps, frac
 
 
 def fraction_addition(rng: random.Random) -> Problem:
@@ -52,9 +52,11 @@ def fraction_simplify(rng: random.Random) -> Problem:
         f"Simplify $\\frac{{{n}}}{{{d}}}$.",
         f"Write {n}/{d} in lowest terms.",
         f"Reduce the fraction {n}/{d} to lowest terms.",
+        f"What is {n}/{d} in lowest terms?",
+        f"Simplify {n}/{d}.",
     )
     steps = [
-        f"The greatest common divisor of {n} and {d} is {factor}.",
+        *euclid_steps(n, d),
         f"Divide both by {factor}: ${n} \\div {factor} = {top}$ and "
         f"${d} \\div {factor} = {bottom}$.",
     ]
