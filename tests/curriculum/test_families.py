@@ -109,3 +109,40 @@ def test_every_gcd_is_found_by_euclid_not_stated(name, operands):
                 f"Divide both by {common}: ${a} \\div {common} = {a // common}$ and "
                 f"${b} \\div {common} = {b // common}$."
             )
+
+
+SIDE = r"-?\d+\*?[a-z](?: [+-] \d+)?|-?\d+"
+EQUATION = re.compile(rf"({SIDE}) = ({SIDE})")
+
+
+def evaluate_side(side: str, value: int) -> int:
+    """One side of a linear equation with its unknown replaced by `value`."""
+    return eval(re.sub(r"\*?[a-z]", f"*({value})", side), {"__builtins__": {}})
+
+
+def test_linear_equations_are_satisfied_by_their_answer_and_each_step_is_right():
+    found = [FAMILIES["linear_equation"](random.Random(seed)) for seed in range(300)]
+    letters, swapped = set(), 0
+    for problem in found:
+        left, right = EQUATION.search(problem.problem).groups()
+        answer = int(problem.answer)
+        assert evaluate_side(left, answer) == evaluate_side(right, answer), problem.problem
+        coefficient, letter = re.search(r"(-?\d+)\*?([a-z])", f"{left} = {right}").groups()
+        letters.add(letter)
+        swapped += letter in right
+        # Plain text writes products with `*`, LaTeX by juxtaposition.
+        assert ("*" in left + right) == ("$" not in problem.problem), problem.problem
+        steps = " ".join(problem.steps)
+        for term, c, sign, b, total in re.findall(
+            r"\$(-?\d+[a-z]) = (-?\d+) ([+-]) (\d+) = (-?\d+)\$", steps
+        ):
+            assert term == coefficient + letter
+            assert int(c) + (int(b) if sign == "+" else -int(b)) == int(total)
+        divided, divisor, quotient = re.search(
+            rf"\${letter} = (-?\d+) \\div \(?(-?\d+)\)? = (-?\d+)\$\.$", steps
+        ).groups()
+        assert divisor == coefficient and int(divided) == int(divisor) * int(quotient)
+        assert quotient == problem.answer
+    assert letters == set("xyzabkmntw")
+    assert any(re.search(r"-\d+\*?[a-z]", p.problem) for p in found)
+    assert 0.2 < swapped / len(found) < 0.6
