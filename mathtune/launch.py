@@ -11,6 +11,12 @@ One process execs `python stages/train.py ...` as before. More run `accelerate l
 after checks that stop a launch that cannot work, naming the fix: a strategy whose package
 is missing, more processes than GPUs, FSDP or DeepSpeed on a machine without a GPU.
 
+`--allocator mimalloc` (launch.allocator) runs the stage's processes with mimalloc preloaded
+and told to keep the memory it frees. glibc's malloc hands every large freed block back to
+the OS and the next step faults it in again, zero-filled; a padding-free batch's logits and
+attention take new shapes each step, and on a 2-core CPU a training step then spent about a
+quarter of its time clearing pages. Same numbers either way, only faster.
+
 Several machines: set MATHTUNE_NUM_MACHINES, MATHTUNE_MACHINE_RANK, MATHTUNE_MAIN_ADDRESS
 (and MATHTUNE_MAIN_PORT, default 29500) on each; `--processes` counts all machines together.
 scripts/slurm/pipeline.sbatch and sky/pipeline.yaml set them.
@@ -22,7 +28,9 @@ import argparse
 import os
 import sys
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, distribution
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -30,6 +38,9 @@ from mathtune.params import LaunchParams, VllmParallelParams
 
 CONFIG_DIR = Path("configs/accelerate")
 STRATEGIES = typing.get_args(typing.get_type_hints(LaunchParams)["strategy"])
+ALLOCATORS = typing.get_args(typing.get_type_hints(LaunchParams)["allocator"])
+MIMALLOC_PACKAGE = "cmeel-mimalloc"  # the PyPI wheel that ships libmimalloc.so
+MIMALLOC_LIBRARY = "cmeel.prefix/lib/libmimalloc.so"  # its path inside site-packages
 # Packages a strategy needs beyond requirements.txt (torch ships DDP and FSDP).
 STRATEGY_PACKAGES = {"zero2": "deepspeed", "zero3": "deepspeed"}
 # Backends that start their own GPU workers (launch.vllm sizes), so the stage runs once.
@@ -110,6 +121,33 @@ def vllm_parallel_options(vllm: VllmParallelParams, gpus: int) -> dict[str, int]
     }
 
 
+def allocator_environment(
+    allocator: str, environ: Mapping[str, str], package: str = MIMALLOC_PACKAGE
+) -> dict[str, str]:
+    """Variables that make the stage's processes, and those they start, use `allocator`."""
+    if allocator == "system":
+        return {}
+    library = _installed_file(package, MIMALLOC_LIBRARY)
+    if library is None or not sys.platform.startswith("linux"):
+        raise LaunchError(
+            f"launch.allocator = 'mimalloc' needs Linux and the {package} package "
+            f"({sys.platform}, package {'found' if library else 'not installed'}). Fix: "
+            "`pip install -r requirements.txt` on Linux, or launch.allocator: system."
+        )
+    preload = " ".join(filter(None, [str(library), environ.get("LD_PRELOAD", "")]))
+    # -1: never return freed memory to the OS, so the next step reuses it as it is.
+    return {"LD_PRELOAD": preload, "MIMALLOC_PURGE_DELAY": "-1"}
+
+
+def _installed_file(package: str, relative_path: str) -> Path | None:
+    """A file an installed distribution ships, or None when either is missing."""
+    try:
+        path = Path(distribution(package).locate_file(relative_path))
+    except PackageNotFoundError:
+        return None
+    return path if path.is_file() else None
+
+
 def build_command(
     processes: int, strategy: str, machines: Machines, script: list[str]
 ) -> list[str]:
@@ -140,6 +178,9 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--processes", type=int, required=True, help="launch.num_processes")
     parser.add_argument("--strategy", choices=STRATEGIES, required=True, help="launch.strategy")
     parser.add_argument(
+        "--allocator", choices=ALLOCATORS, default="system", help="launch.allocator"
+    )
+    parser.add_argument(
         "--engine", default=None, help="evaluate.backend: vllm parallelises itself, runs once"
     )
     parser.add_argument("script", nargs=argparse.REMAINDER, help="-- script.py and arguments")
@@ -158,12 +199,14 @@ def main(argv: list[str] | None = None) -> None:
     try:
         machines = Machines.from_environment()
         check_launch(processes, arguments.strategy, machines, count_gpus() if processes > 1 else 0)
+        environment = os.environ | allocator_environment(arguments.allocator, os.environ)
     except LaunchError as err:
         sys.exit(f"launch failed: {err}")
     command = build_command(processes, arguments.strategy, machines, arguments.script)
     if processes > 1:
         print("launching:", " ".join(command), flush=True)
-    os.execv(command[0], command)  # the stage takes this process's place: signals reach it
+    # The stage takes this process's place: signals reach it.
+    os.execve(command[0], command, environment)
 
 
 if __name__ == "__main__":

@@ -335,6 +335,7 @@ class VllmParallelParams:
 class LaunchParams:
     num_processes: int
     strategy: Literal["ddp", "fsdp", "zero2", "zero3"]
+    allocator: Literal["mimalloc", "system"]
     vllm: VllmParallelParams
 
     def __post_init__(self) -> None:

@@ -43,6 +43,7 @@ from mathtune.grpo_setup import GrpoPaths
 from mathtune.launch import (
     LaunchError,
     Machines,
+    allocator_environment,
     build_command,
     check_launch,
     vllm_parallel_options,
@@ -205,6 +206,37 @@ def test_vllm_engine_runs_one_process_whatever_the_process_count(tmp_path):
     result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=_env())
     assert result.returncode == 0, result.stderr
     assert result.stdout == "one process\n", "no accelerate launch, no deepspeed check"
+
+
+# The stage prints whether mimalloc is mapped into its process and its purge setting.
+ALLOCATOR_PROBE = (
+    "import os; print('libmimalloc' in open('/proc/self/maps').read(), "
+    "os.environ.get('MIMALLOC_PURGE_DELAY'))"
+)
+
+
+@pytest.mark.parametrize(
+    ("allocator", "expected"), [("mimalloc", "True -1\n"), ("system", "False None\n")]
+)
+def test_launcher_runs_the_stage_with_the_allocator_asked_for(tmp_path, allocator, expected):
+    command = [sys.executable, "-m", "mathtune.launch", "--processes", "1", "--strategy", "ddp"]
+    command += ["--allocator", allocator, "--", "-c", ALLOCATOR_PROBE]
+    env = {key: value for key, value in _env().items() if key != "MIMALLOC_PURGE_DELAY"}
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == expected
+
+
+def test_mimalloc_goes_before_libraries_already_preloaded():
+    preload = allocator_environment("mimalloc", {"LD_PRELOAD": "/opt/libfoo.so"})["LD_PRELOAD"]
+    first, second = preload.split(" ")
+    assert first.endswith("libmimalloc.so") and Path(first).is_file()
+    assert second == "/opt/libfoo.so"
+
+
+def test_mimalloc_without_its_package_is_refused_naming_the_fix():
+    with pytest.raises(LaunchError, match="not installed.*launch.allocator: system"):
+        allocator_environment("mimalloc", {}, package="no-such-mimalloc-package")
 
 
 @pytest.mark.skipif(find_spec("deepspeed") is not None, reason="deepspeed is installed here")
