@@ -1,6 +1,5 @@
 """Whole-number arithmetic: column addition and subtraction, multiplication, division,
-order of operations, chains of sums and differences and negative numbers, each in several
-phrasings.
+order of operations and negative numbers, each in several phrasings.
 
     >>> import random
     >>> addition(random.Random(1)).answer.isdigit()
@@ -121,50 +120,6 @@ def order_of_operations(rng: random.Random) -> Problem:
     return Problem(text, steps, str(value))
 
 
-def _chain_step(total: int, operation: str, number: int) -> list[str]:
-    """One move of a left-to-right chain, by columns when both numbers have two digits."""
-    value = total + number if operation == "+" else total - number
-    if min(total, number) < 10:
-        return [f"${total} {operation} {paren(number)} = {value}$."]
-    if operation == "+":
-        return add_steps(total, number)
-    if total >= number:
-        return subtract_steps(total, number)
-    # A larger number taken from a smaller one: subtract the other way, then make it negative.
-    return [
-        f"{number} is more than {total}, so find ${number} - {total}$ and make it negative.",
-        *subtract_steps(number, total),
-        f"So ${total} - {number} = {value}$.",
-    ]
-
-
-def expression_chain(rng: random.Random) -> Problem:
-    numbers = [rng.randint(-20, 40)]
-    # Later terms are mostly non-negative, so negatives come from the running total, as in
-    # `8 - 15 + 4`, with an occasional `- (-6)`.
-    numbers += [rng.randint(0, 40) if rng.random() < 0.85 else rng.randint(-20, -1)]
-    numbers += [rng.randint(0, 40) for _ in range(rng.choice((1, 2)))]
-    operations = [rng.choice("+-") for _ in numbers[1:]]
-    expression, words = str(numbers[0]), str(numbers[0])
-    for operation, number in zip(operations, numbers[1:], strict=True):
-        expression += f" {operation} {paren(number)}"
-        words += f" {'plus' if operation == '+' else 'minus'} {paren(number)}"
-    text = pick(
-        rng,
-        f"Evaluate {expression}.",
-        f"What is {expression}?",
-        f"{expression} = ?",
-        f"Calculate {words}.",
-        f"What is the value of {expression}?",
-        f"Compute ${expression}$.",
-    )
-    steps, total = ["Work from left to right, one operation at a time."], numbers[0]
-    for operation, number in zip(operations, numbers[1:], strict=True):
-        steps += _chain_step(total, operation, number)
-        total = total + number if operation == "+" else total - number
-    return Problem(text, [*steps, f"So ${expression} = {total}$."], str(total))
-
-
 def negative_numbers(rng: random.Random) -> Problem:
     a, b = rng.randint(-30, 30), rng.randint(-30, 30)
     operation = rng.choice(("+", "-", "\\times"))
@@ -202,7 +157,6 @@ FAMILIES = {
     "exact_division": exact_division,
     "division_remainder": division_remainder,
     "order_of_operations": order_of_operations,
-    "expression_chain": expression_chain,
     "negative_numbers": negative_numbers,
     "temperature": temperature,
 }

@@ -6,7 +6,6 @@ import math
 import random
 import re
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 
@@ -15,18 +14,14 @@ from mathtune.curriculum.rows import write_solution
 from mathtune.grading.grader import grade_completion
 
 SAMPLES = 40
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def problems(name: str) -> list:
     return [FAMILIES[name](random.Random(f"test:{seed}")) for seed in range(SAMPLES)]
 
 
-def test_the_curriculum_has_many_families_and_the_docs_state_how_many():
+def test_the_curriculum_has_many_families():
     assert len(FAMILIES) >= 25
-    readme, params = (ROOT.joinpath(name).read_text() for name in ("README.md", "params.yaml"))
-    assert f"{len(FAMILIES)} families of" in readme and f"i mod {len(FAMILIES)}`" in readme
-    assert f"over its {len(FAMILIES)} families" in params
 
 
 @pytest.mark.parametrize("name", sorted(FAMILIES))
@@ -151,51 +146,3 @@ def test_linear_equations_are_satisfied_by_their_answer_and_each_step_is_right()
     assert letters == set("xyzabkmntw")
     assert any(re.search(r"-\d+\*?[a-z]", p.problem) for p in found)
     assert 0.2 < swapped / len(found) < 0.6
-
-
-ONE_MOVE = re.compile(r"\$(-?\d+) ([+-]) \(?(-?\d+)\)? = (-?\d+)\$\.$")
-
-
-def chain_expression(text: str) -> str:
-    """The `a + b - c` a chain problem asks about, whatever its phrasing."""
-    text = text.replace(" plus ", " + ").replace(" minus ", " - ").replace("$", "")
-    return re.search(r"-?\d+(?: [+-] \(?-?\d+\)?)+", text).group()
-
-
-@pytest.mark.parametrize(
-    ("text", "expression"),
-    [
-        ("Evaluate 7 - 12 + 30.", "7 - 12 + 30"),
-        ("What is 3 + 14 - (-6)?", "3 + 14 - (-6)"),
-        ("21 + 15 + 4 + 33 = ?", "21 + 15 + 4 + 33"),
-        ("Calculate 41 minus 17 plus 6.", "41 - 17 + 6"),
-        ("What is the value of -4 + 0 - 9?", "-4 + 0 - 9"),
-        ("Compute $12 - 35 - 2$.", "12 - 35 - 2"),
-    ],
-)
-def test_chain_expressions_are_read_back_from_every_phrasing(text, expression):
-    assert chain_expression(text) == expression
-
-
-def test_expression_chains_are_worked_left_to_right_to_their_value():
-    found = [FAMILIES["expression_chain"](random.Random(seed)) for seed in range(300)]
-    for problem in found:
-        expression = chain_expression(problem.problem)
-        value = eval(expression, {"__builtins__": {}})  # digits, signs and brackets only
-        assert problem.answer == str(value) and problem.steps[-1] == f"So ${expression} = {value}$."
-        for move in filter(None, map(ONE_MOVE.search, problem.steps)):
-            left, operation, right, result = move.groups()
-            assert int(left) + int(right) * (1 if operation == "+" else -1) == int(result)
-        # One operation after the other: each ends in a line giving the new running total.
-        total, position = int(re.match(r"-?\d+", expression).group()), 0
-        for operation, term in re.findall(r" ([+-]) \(?(-?\d+)\)?", expression):
-            shown = f"({term})" if term.startswith("-") else term
-            new_total = total + int(term) * (1 if operation == "+" else -1)
-            ending = f"${total} {operation} {shown} = {new_total}$."
-            later = enumerate(problem.steps[position:], start=position)
-            position = 1 + next(index for index, step in later if step.endswith(ending))
-            total = new_total
-    assert {len(re.findall(r" [+-] ", chain_expression(p.problem))) for p in found} == {2, 3}
-    assert any(p.answer.startswith("-") for p in found)
-    worked = [" ".join(p.steps) for p in found]
-    assert any("carry 1" in w for w in worked) and any("make it negative" in w for w in worked)
