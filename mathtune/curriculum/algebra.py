@@ -17,36 +17,22 @@ def _signed(value: int) -> str:
     return f"- {abs(value)}" if value < 0 else f"+ {value}"
 
 
-UNKNOWNS = ("x", "y", "z", "a", "b", "k", "m", "n", "t", "w")
-
-
 def linear_equation(rng: random.Random) -> Problem:
-    x, b, unknown = rng.randint(-9, 15), rng.randint(-20, 30), rng.choice(UNKNOWNS)
-    a = rng.choice((-1, 1)) * rng.randint(2, 9)
+    x, a, b = rng.randint(-9, 15), rng.randint(2, 9), rng.randint(-20, 30)
     c = a * x + b
-    constant = f" {_signed(b)}" if b else ""
-    # Plain text writes the product with `*`, as typed problems do; LaTeX juxtaposes. Some
-    # equations put the constant first (`40 = 5*n + 15`), so neither side order is the only one.
-    swap = rng.random() < 0.4
-    plain, latex = (
-        f"{c} = {side}" if swap else f"{side} = {c}"
-        for side in (f"{a}*{unknown}{constant}", f"{a}{unknown}{constant}")
-    )
+    equation = f"{a}x {_signed(b)} = {c}" if b else f"{a}x = {c}"
     text = pick(
         rng,
-        f"Solve for ${unknown}$: ${latex}$.",
-        f"Solve {plain}.",
-        f"Solve {plain} for {unknown}.",
-        f"Find {unknown} if {plain}.",
-        f"What value of ${unknown}$ satisfies ${latex}$?",
+        f"Solve for $x$: ${equation}$.",
+        f"Solve {equation}.",
+        f"Find x if {equation}.",
+        f"What value of $x$ satisfies ${equation}$?",
     )
     steps = []
     if b:
         move = "Subtract" if b > 0 else "Add"
-        steps.append(
-            f"{move} {abs(b)} on both sides: ${a}{unknown} = {c} {_signed(-b)} = {a * x}$."
-        )
-    steps.append(f"Divide both sides by {a}: ${unknown} = {a * x} \\div {paren(a)} = {x}$.")
+        steps.append(f"{move} {abs(b)} on both sides: ${a}x = {c} {_signed(-b)} = {a * x}$.")
+    steps.append(f"Divide both sides by {a}: $x = {a * x} \\div {a} = {x}$.")
     return Problem(text, steps, str(x))
 
 
