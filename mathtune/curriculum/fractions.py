@@ -13,7 +13,7 @@ import random
 from decimal import Decimal
 
 from mathtune.curriculum.problems import NAMES, Problem, pick
-from mathtune.curriculum.steps import add_steps, decimal, euclid_steps, frac
+from mathtune.curriculum.steps import add_steps, decimal, frac
 
 
 def fraction_addition(rng: random.Random) -> Problem:
@@ -52,11 +52,9 @@ def fraction_simplify(rng: random.Random) -> Problem:
         f"Simplify $\\frac{{{n}}}{{{d}}}$.",
         f"Write {n}/{d} in lowest terms.",
         f"Reduce the fraction {n}/{d} to lowest terms.",
-        f"What is {n}/{d} in lowest terms?",
-        f"Simplify {n}/{d}.",
     )
     steps = [
-        *euclid_steps(n, d),
+        f"The greatest common divisor of {n} and {d} is {factor}.",
         f"Divide both by {factor}: ${n} \\div {factor} = {top}$ and "
         f"${d} \\div {factor} = {bottom}$.",
     ]

@@ -12,7 +12,15 @@ import math
 import random
 
 from mathtune.curriculum.problems import NAMES, Problem, pick
-from mathtune.curriculum.steps import euclid_steps
+
+
+def _euclid(a: int, b: int) -> list[str]:
+    """Euclid's algorithm, one line per division."""
+    steps = []
+    while b:
+        steps.append(f"${a} = {a // b} \\times {b} + {a % b}$.")
+        a, b = b, a % b
+    return [*steps, f"The last non-zero remainder is {a}."]
 
 
 def gcd_problem(rng: random.Random) -> Problem:
@@ -24,11 +32,8 @@ def gcd_problem(rng: random.Random) -> Problem:
         f"Find the greatest common divisor of {a} and {b}.",
         f"What is $\\gcd({a}, {b})$?",
         f"What is the largest number that divides both {a} and {b}?",
-        f"Calculate the greatest common divisor of {a} and {b}.",
-        f"What is the highest common factor of {a} and {b}?",
-        f"Find the greatest common factor of {a} and {b}.",
     )
-    return Problem(text, euclid_steps(a, b), str(math.gcd(a, b)), "Number Theory")
+    return Problem(text, _euclid(a, b), str(math.gcd(a, b)), "Number Theory")
 
 
 def lcm_problem(rng: random.Random) -> Problem:
@@ -42,7 +47,7 @@ def lcm_problem(rng: random.Random) -> Problem:
         "In how many minutes do they next come together?",
     )
     steps = [
-        *euclid_steps(a, b),
+        f"$\\gcd({a}, {b}) = {math.gcd(a, b)}$.",
         f"$\\operatorname{{lcm}} = {a} \\times {b} \\div {math.gcd(a, b)} = {answer}$.",
     ]
     return Problem(text, steps, str(answer), "Number Theory")

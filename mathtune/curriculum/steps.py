@@ -87,26 +87,6 @@ def multiply_steps(a: int, b: int) -> list[str]:
     return [*steps, f"So ${a} \\times {b} = {a * b}$."]
 
 
-def euclid_steps(a: int, b: int) -> list[str]:
-    """The greatest common divisor of two positive integers by Euclid's algorithm, one line
-    per division, so every gcd in a solution is worked out rather than stated.
-
-    >>> for line in euclid_steps(35, 91):
-    ...     print(line)
-    $91 = 2 \\times 35 + 21$.
-    $35 = 1 \\times 21 + 14$.
-    $21 = 1 \\times 14 + 7$.
-    $14 = 2 \\times 7 + 0$.
-    The last non-zero remainder is 7, so $\\gcd(91, 35) = 7$.
-    """
-    high, low = max(a, b), min(a, b)
-    steps, x, y = [], high, low
-    while y:
-        steps.append(f"${x} = {x // y} \\times {y} + {x % y}$.")
-        x, y = y, x % y
-    return [*steps, f"The last non-zero remainder is {x}, so $\\gcd({high}, {low}) = {x}$."]
-
-
 def frac(numerator: int, denominator: int) -> str:
     """A fraction in lowest terms as LaTeX, or the integer it equals.
 

@@ -2,7 +2,6 @@
 from the problem text where the family is plain arithmetic), its solutions box them, it
 varies its phrasing and its numbers, and it is a pure function of its random generator."""
 
-import math
 import random
 import re
 from fractions import Fraction
@@ -70,42 +69,3 @@ def test_multiple_choice_and_units_keep_the_answer_shapes_rewards_need():
     assert all(p.question_type == "MCQ" for p in problems("remainder_choice"))
     assert any("\\mathrm{~cm}" in p.answer for p in problems("rectangle"))
     assert all(re.fullmatch(r"x=-?\d+, y=-?\d+", p.answer) for p in problems("linear_system"))
-
-
-EUCLID_LINE = re.compile(r"\$(\d+) = (\d+) \\times (\d+) \+ (\d+)\$\.")
-
-
-def assert_euclid_finds_the_gcd(steps: list[str], a: int, b: int) -> None:
-    """The steps run Euclid's algorithm on a and b, each division right, to their gcd."""
-    divisions = [tuple(map(int, m.groups())) for m in map(EUCLID_LINE.fullmatch, steps) if m]
-    assert divisions, steps
-    expected_pair = (max(a, b), min(a, b))
-    for x, quotient, y, remainder in divisions:
-        assert (x, y) == expected_pair and x == quotient * y + remainder and remainder < y
-        expected_pair = (y, remainder)
-    assert expected_pair[1] == 0
-    gcd_line = f"$\\gcd({max(a, b)}, {min(a, b)}) = {expected_pair[0]}$."
-    assert any(step.endswith(gcd_line) for step in steps), steps
-
-
-@pytest.mark.parametrize(
-    ("name", "operands"),
-    [
-        ("gcd", r"(\d+)\D+(\d+)"),  # the two numbers of the question
-        ("lcm", r"(\d+)\D+(\d+)"),
-        ("fraction_simplify", r"(\d+)(?:/|\}\{)(\d+)"),  # n/d or \frac{n}{d}
-    ],
-    ids=["gcd", "lcm", "fraction_simplify"],
-)
-def test_every_gcd_is_found_by_euclid_not_stated(name, operands):
-    for problem in problems(name):
-        a, b = map(int, re.search(operands, problem.problem).groups())
-        assert_euclid_finds_the_gcd(problem.steps, a, b)
-        if name == "gcd":
-            assert problem.answer == str(math.gcd(a, b))
-        if name == "fraction_simplify":
-            common = math.gcd(a, b)
-            assert problem.steps[-1] == (
-                f"Divide both by {common}: ${a} \\div {common} = {a // common}$ and "
-                f"${b} \\div {common} = {b // common}$."
-            )
