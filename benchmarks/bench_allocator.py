@@ -2,11 +2,11 @@
 
 Runs the same padding-free LoRA training steps twice, each in a fresh process started as
 dvc.yaml starts a stage (`python -m mathtune.launch --allocator ...`): the embedded
-SmolLM2-135M-Instruct, LoRA as params.yaml `train.lora`, batches of 8 examples with
+SmolLM2-135M-Instruct, LoRA as params.yaml `train.lora`, batches of 4 examples with
 OpenR1-like lengths (bench_training.py's), the precision `auto` picks. Every step has new
 shapes, as in training. Prints seconds per step at the start and the end of the run, the
-share of CPU time spent in the kernel (page faults: memory handed back to the OS and
-fetched again, zero-filled) and the peak resident memory.
+share of the steps' CPU time spent in the kernel (page faults, for one) and the peak
+resident memory.
 
     python benchmarks/bench_allocator.py [--steps 30]
 
@@ -30,13 +30,14 @@ from mathtune.packing import SEGMENT_ATTENTION, build_collator
 from mathtune.params import load_params
 
 ALLOCATORS = ("system", "mimalloc")
-BATCH_SIZE = 8
+BATCH_SIZE = 4  # ~1,300 tokens, about a train-stage step of 8 curriculum examples
 EDGE_STEPS = 5  # steps averaged for the start and the end figures
 
 
 def measure(steps: int) -> dict:
     """Train `steps` steps in this process: seconds per step, CPU use, trained weights."""
     params = load_params()
+    torch.manual_seed(0)  # the same LoRA initialisation in both processes
     model = add_lora_adapter(load_base_model(locate_model(params.model)), params.train.lora)
     model.config.use_cache = False  # so position_ids mark the flattened sequences
     model.set_attn_implementation(SEGMENT_ATTENTION)
@@ -44,17 +45,18 @@ def measure(steps: int) -> dict:
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=2e-4)
     collate, dtype = build_collator(0, padding_free=True), resolve_dtype("auto")
     rng = random.Random(0)
-    seconds = []
+    seconds, before = [], resource.getrusage(resource.RUSAGE_SELF)
     for _ in range(steps):
         batch = collate([make_example(rng, model.config.vocab_size) for _ in range(BATCH_SIZE)])
         seconds.append(run_step(model, optimizer, batch, dtype))
     trained = [p for p in model.parameters() if p.requires_grad]
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    kernel, user = usage.ru_stime - before.ru_stime, usage.ru_utime - before.ru_utime
     return {
         "start_s": sum(seconds[1 : 1 + EDGE_STEPS]) / EDGE_STEPS,  # step 0 fills caches
         "end_s": sum(seconds[-EDGE_STEPS:]) / EDGE_STEPS,
         "total_s": sum(seconds),
-        "kernel_share": usage.ru_stime / (usage.ru_utime + usage.ru_stime),
+        "kernel_share": kernel / (kernel + user),  # of the CPU time the steps took
         "peak_rss_gb": usage.ru_maxrss / 2**20,
         "weights_checksum": sum(p.double().sum().item() for p in trained),
     }
