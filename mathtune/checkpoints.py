@@ -2,8 +2,9 @@
 
 The Trainer saves a checkpoint every `train.save_steps` steps under the checkpoint folder
 (kept apart from the final adapter, and not a DVC output). The folder also holds a
-fingerprint of what the checkpoints were made from: the params of the stage and the
-hashes of the data files and of the package modules the training imports. A rerun resumes
+fingerprint of what the checkpoints were made from: the params of the stage, the number of
+processes and the hashes of the data files and of the package modules the training
+imports. A rerun resumes
 from the newest complete checkpoint only when the fingerprint matches; otherwise it
 discards the folder, says why, and starts fresh.
 
@@ -33,16 +34,22 @@ COMPLETE_MARKER = "trainer_state.json"
 _CHECKPOINT_NAME = re.compile(r"^checkpoint-(\d+)$")
 
 
-def compute_fingerprint(sections: dict[str, object], data_files: list[Path], code: str) -> dict:
-    """What a checkpoint depends on: params sections, the data files and the package code.
+def compute_fingerprint(
+    sections: dict[str, object], data_files: list[Path], code: str, processes: int
+) -> dict:
+    """What a checkpoint depends on: params sections, the data files, the package code and
+    the number of processes.
 
     `sections` maps a params section name to its dataclass, e.g. {"train": params.train};
     `code` names the module that trains, e.g. "mathtune.training" (see hash_package_code).
+    The process count sets the effective batch and which rows each process reads, so a
+    checkpoint of 2 processes resumed by 1 would finish a run that neither setting makes.
     """
     params = {name: dataclasses.asdict(section) for name, section in sections.items()}
     encoded = json.dumps(params, sort_keys=True).encode()
     return {
         "params": hashlib.sha256(encoded).hexdigest(),
+        "processes": processes,
         "data": {path.name: hash_file(path) for path in data_files},
         "code": hash_package_code(code),
     }

@@ -20,6 +20,8 @@ incorrect.
 from __future__ import annotations
 
 import dataclasses
+import filecmp
+import logging
 import re
 import types
 import typing
@@ -32,7 +34,10 @@ from mathtune.decoding import BASE_MODEL, Answers, Decoding, Generation, Request
 from mathtune.eval_sets import EvalSet
 from mathtune.grading.grader import grade_completions
 from mathtune.grading.reasoning import score_reasoning
+from mathtune.models import ADAPTER_FILES
 from mathtune.params import EvaluateParams
+
+logger = logging.getLogger(__name__)
 
 ADAPTER_NAME = re.compile(r"[a-z][a-z0-9_]*")
 # Taken by the metric keys eval/base/..., eval/delta/... and eval/samples/...
@@ -87,6 +92,33 @@ def parse_adapter_option(text: str) -> tuple[str, Path]:
             f"and _ (not {' or '.join(RESERVED_NAMES)}), e.g. --adapter sft=models/adapter."
         )
     return name, Path(path)
+
+
+def drop_repeated_adapters(adapters: dict[str, Path]) -> dict[str, Path]:
+    """The adapters in order, less any whose files are byte-identical to an earlier one's.
+
+    With RL off the grpo stage copies the SFT adapter: evaluating the copy would cost one
+    more pass over every problem and only repeat the same greedy answers.
+    """
+    kept: dict[str, Path] = {}
+    for name, path in adapters.items():
+        twin = next((earlier for earlier in kept if _same_adapter(kept[earlier], path)), None)
+        if twin is None:
+            kept[name] = path
+        else:
+            logger.info(
+                "Adapter %s (%s) is the same as %s: evaluated once, as %s.", name, path, twin, twin
+            )
+    return kept
+
+
+def _same_adapter(first: Path, second: Path) -> bool:
+    return all(
+        (first / name).is_file()
+        and (second / name).is_file()
+        and filecmp.cmp(first / name, second / name, shallow=False)
+        for name in ADAPTER_FILES
+    )
 
 
 def build_requests(eval_sets: list[EvalSet], evaluate: EvaluateParams) -> list[Request]:

