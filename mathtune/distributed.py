@@ -17,6 +17,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+import torch
 import torch.distributed as dist
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,11 @@ def rank() -> int:
 def local_rank() -> int:
     """This process's rank on its machine, hence its GPU: LOCAL_RANK (0 in a plain run)."""
     return int(os.environ.get("LOCAL_RANK", "0"))
+
+
+def device() -> str:
+    """This process's GPU (`cuda:<local rank>`) when there is one, else `cpu`."""
+    return f"cuda:{local_rank()}" if torch.cuda.is_available() else "cpu"
 
 
 def is_main() -> bool:
@@ -135,6 +141,11 @@ def batch_shard(count: int, shards: int, shard: int) -> range:
     return range(shard, count, shards)
 
 
+def my_batches(count: int) -> range:
+    """The batches of `count` that this rank runs (see batch_shard)."""
+    return batch_shard(count, world_size(), rank())
+
+
 def map_batches(work: Callable[[int, T], Any], batches: Sequence[T]) -> list[Any]:
     """`work(index, batch)` for every batch, each batch run by one rank; on every rank the
     results in batch order. Every rank must call it with the same batches (a collective).
@@ -143,8 +154,7 @@ def map_batches(work: Callable[[int, T], Any], batches: Sequence[T]) -> list[Any
     not depend on the number of processes (in bf16 another batch shape can round
     differently and flip near-tie greedy tokens).
     """
-    share = batch_shard(len(batches), world_size(), rank())
-    mine = {index: work(index, batches[index]) for index in share}
+    mine = {index: work(index, batches[index]) for index in my_batches(len(batches))}
     joined = {index: result for piece in gather_in_order([mine]) for index, result in piece.items()}
     return [joined[index] for index in range(len(batches))]
 

@@ -230,6 +230,8 @@ def choose_prompts(
         "eos_token_id": model.generation_config.eos_token_id,
     }
     shuffled = PromptSet(prompts.dataset.shuffle(seed=params.grpo.seed), prompts.ungradable, 0, 0)
+    # The Trainer moves the model to the GPU only later; screening there is much faster.
+    model.to(distributed.device())
     # Seeded: a resumed run must screen, hence keep, the same prompts.
     return filter_prompts(
         shuffled, model, tokenizer, params.grpo.filter, sampling, accuracy, params.grpo.seed

@@ -118,6 +118,7 @@ def test_rank_0_writes_unless_each_node_saves_and_each_process_has_its_own_gpu(
         monkeypatch.setenv(name, value)
     assert distributed.writes_files() is writes
     assert distributed.local_rank() == gpu
+    assert distributed.device() == (f"cuda:{gpu}" if torch.cuda.is_available() else "cpu")
 
 
 @pytest.mark.parametrize("count, shards", [(10, 2), (5, 2), (7, 3), (1, 2), (0, 2)])
@@ -140,6 +141,12 @@ def test_shards_are_contiguous_balanced_and_cover_every_item_once(count, shards)
 )
 def test_batches_are_dealt_round_robin_each_to_one_rank(count, shards, expected):
     assert [list(batch_shard(count, shards, shard)) for shard in range(shards)] == expected
+
+
+def test_each_rank_runs_its_round_robin_share_of_the_batches(monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    assert list(distributed.my_batches(5)) == [1, 3]
 
 
 def test_map_batches_in_one_process_runs_every_batch_in_order():
