@@ -32,13 +32,13 @@ from mathtune.outputs import write_json
 from mathtune.params import ParamsError, load_params
 from mathtune.schema import SplitError
 from mathtune.tracking import start_run
+from mathtune.train_metrics import write_loss_curve
 from mathtune.training import (
     TrainingError,
     TrainPaths,
     check_training,
     parquet_rows,
     train_adapter,
-    write_loss_curve,
 )
 
 
