@@ -372,9 +372,8 @@ def execute(run: Run, scratch: Path, base: dict) -> dict:
         command += ["-m", "accelerate.commands.launch", "--config_file", config]
         command += ["--num_processes", "1", "--num_machines", "1"]
     command += [__file__, "run-stage", str(peak_file), run.stage, *run.arguments]
-    environment = os.environ | {
-        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
-    }
+    python_path = [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]
+    environment = os.environ | {"PYTHONPATH": os.pathsep.join(python_path)}
     start = time.perf_counter()
     try:
         finished = subprocess.run(
