@@ -207,6 +207,8 @@ def write_long_trace_rows(path: Path, model_dir: Path, scale: Scale) -> None:
     from mathtune.curriculum import generate_row
     from mathtune.schema import OPENR1_SCHEMA
 
+    # Reloaded from the model folder, as the stages load it: the in-memory GGUF tokenizer
+    # counts some traces differently.
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     rng = random.Random(0)
     rows = []
