@@ -9,7 +9,8 @@ Sets: Parquet or JSONL files with problem and answer columns, such as
 data/prepared/heldout.parquet (families kept out of training),
 benchmarks/probe_problems.jsonl (62 problems written by hand in other phrasings) and
 benchmarks/probe_procedural.jsonl (60 in the terse style of procedural generators); neither
-probe set is trained on. Model and precision come from params.yaml `model:`.
+probe set is trained on. Model and precision come from params.yaml `model:`. `--completions`
+writes every completion with its grade, to read what the model gets wrong.
 
     python benchmarks/transfer_probe.py --adapter models/adapter --per-group 10 \
         data/prepared/heldout.parquet benchmarks/probe_problems.jsonl \
@@ -52,21 +53,36 @@ def read_set(path: Path, per_group: int | None) -> list[dict]:
     return kept
 
 
-def score(rows: list[dict], texts: list[str]) -> dict[str, dict[str, float]]:
-    """Accuracy and boxed rate overall and per group."""
-    results: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+def grade_set(rows: list[dict], texts: list[str]) -> list[dict]:
+    """Each completion with its problem, gold answer and grade, in the order of `rows`."""
     grades = grade_completions(texts, [row["answer"] for row in rows])
-    for row, grade in zip(rows, grades, strict=True):
-        outcome = (grade.correct, grade.boxed)
-        results["ALL"].append(outcome)
-        results[row["group"]].append(outcome)
+    return [
+        {
+            "group": row["group"],
+            "problem": row["problem"],
+            "answer": row["answer"],
+            "extracted": grade.extracted,
+            "correct": grade.correct,
+            "boxed": grade.boxed,
+            "completion": text,
+        }
+        for row, text, grade in zip(rows, texts, grades, strict=True)
+    ]
+
+
+def score(graded: list[dict]) -> dict[str, dict[str, float]]:
+    """Accuracy and boxed rate overall and per group."""
+    results: dict[str, list[dict]] = defaultdict(list)
+    for record in graded:
+        results["ALL"].append(record)
+        results[record["group"]].append(record)
     return {
         group: {
-            "n": len(outcomes),
-            "accuracy": round(sum(c for c, _ in outcomes) / len(outcomes), 3),
-            "boxed": round(sum(b for _, b in outcomes) / len(outcomes), 3),
+            "n": len(records),
+            "accuracy": round(sum(record["correct"] for record in records) / len(records), 3),
+            "boxed": round(sum(record["boxed"] for record in records) / len(records), 3),
         }
-        for group, outcomes in sorted(results.items())
+        for group, records in sorted(results.items())
     }
 
 
@@ -78,6 +94,9 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=256)
     parser.add_argument("--show", type=int, default=3, help="completions printed per set")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--completions", type=Path, help="also write every graded completion here (JSONL)"
+    )
     args = parser.parse_args()
     params = load_params()
     sets = {str(path): read_set(path, args.per_group) for path in args.sets}
@@ -95,22 +114,28 @@ def main() -> None:
     )
     seconds = time.perf_counter() - start
     print(f"{sum(map(len, sets.values()))} problems x {len(answers)} models in {seconds:.0f} s")
-    figures = {}
+    figures, records = {}, []
     for name, rows in sets.items():
         for model, by_request in answers.items():
-            texts = [completions[0].text for completions in by_request[name]]
-            figures[f"{name} {model}"] = score(rows, texts)
+            graded = grade_set(rows, [completions[0].text for completions in by_request[name]])
+            records += [{"set": name, "model": model, **record} for record in graded]
+            figures[f"{name} {model}"] = score(graded)
             overall = figures[f"{name} {model}"]["ALL"]
             print(
                 f"{name} {model}: accuracy {overall['accuracy']:.3f} boxed {overall['boxed']:.3f}"
             )
             shown = args.show if model == "tuned" else 0
-            for row, text in list(zip(rows, texts, strict=True))[:shown]:
-                print(f"  {row['problem'][:70]!r} gold {row['answer']!r} -> {text[-120:]!r}")
+            for record in graded[:shown]:
+                print(
+                    f"  {record['problem'][:70]!r} gold {record['answer']!r} "
+                    f"-> {record['completion'][-120:]!r}"
+                )
     for key, groups in figures.items():
         print(key, json.dumps({g: v["accuracy"] for g, v in groups.items() if g != "ALL"}))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1))
+    if args.completions:
+        args.completions.write_text("".join(json.dumps(record) + "\n" for record in records))
 
 
 if __name__ == "__main__":
