@@ -191,7 +191,10 @@ def build_model(model_dir: Path, shape: dict, tokenizer_dir: Path | None) -> Pat
     if tokenizer_dir:
         tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
     else:
-        embedded = ModelParams("embedded", "unused", "unused", None, False, "auto")
+        embedded = ModelParams(
+            source="embedded", hub_id="unused", revision="unused", local_dir=None,
+            trust_remote_code=False, precision="auto",
+        )  # fmt: skip
         tokenizer = load_tokenizer(locate_model(embedded))
     tokenizer.save_pretrained(model_dir)
     parameters = sum(parameter.numel() for parameter in model.parameters())
