@@ -4,7 +4,8 @@ elsewhere. Trains nothing.
 Answers every problem of each given set greedily with the project's prompt
 (`generate_answers`, the evaluate stage's path) and scores it with the project's answer
 checker. Prints, per set and per group (the `family` column of a prepared split, or the
-`category` of a JSONL probe file), the accuracy and the share of answers that were boxed.
+`category` of a JSONL probe file), the accuracy with its standard error and the share of
+answers that were boxed.
 Sets: Parquet or JSONL files with problem and answer columns, such as
 data/prepared/heldout.parquet (families kept out of training),
 benchmarks/probe_problems.jsonl (62 problems written by hand in other phrasings) and
@@ -28,6 +29,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from mathtune.decoding import Decoding, Request
+from mathtune.eval_metrics import standard_error
 from mathtune.generation import generate_answers
 from mathtune.grading.grader import grade_completions
 from mathtune.models import locate_model
@@ -71,7 +73,7 @@ def grade_set(rows: list[dict], texts: list[str]) -> list[dict]:
 
 
 def score(graded: list[dict]) -> dict[str, dict[str, float]]:
-    """Accuracy and boxed rate overall and per group."""
+    """Accuracy, its standard error and the boxed rate, overall and per group."""
     results: dict[str, list[dict]] = defaultdict(list)
     for record in graded:
         results["ALL"].append(record)
@@ -80,6 +82,7 @@ def score(graded: list[dict]) -> dict[str, dict[str, float]]:
         group: {
             "n": len(records),
             "accuracy": round(sum(record["correct"] for record in records) / len(records), 3),
+            "stderr": round(standard_error(record["correct"] for record in records), 3),
             "boxed": round(sum(record["boxed"] for record in records) / len(records), 3),
         }
         for group, records in sorted(results.items())
@@ -122,7 +125,8 @@ def main() -> None:
             figures[f"{name} {model}"] = score(graded)
             overall = figures[f"{name} {model}"]["ALL"]
             print(
-                f"{name} {model}: accuracy {overall['accuracy']:.3f} boxed {overall['boxed']:.3f}"
+                f"{name} {model}: accuracy {overall['accuracy']:.3f} "
+                f"(standard error {overall['stderr']:.3f}) boxed {overall['boxed']:.3f}"
             )
             shown = args.show if model == "tuned" else 0
             for record in graded[:shown]:

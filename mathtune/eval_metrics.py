@@ -12,6 +12,13 @@ metrics/eval.json stays short so that `dvc exp show` and `dvc metrics diff` stay
     eval/<model>/<set>/accuracy            greedy accuracy per set
     eval/<model>/<benchmark>/pass@1        unbiased estimate from the sampled completions
     eval/delta/<a>-<b>/...                 every accuracy and pass@1 key, model a minus model b
+    ..._stderr                             next to every accuracy, pass@1 and delta: its
+                                           standard error over the problems
+
+A standard error turns a figure into a judgement: on 48 problems an accuracy of 20% is
+20% +- 5.8 points, so a change smaller than about twice that is noise. Both models of a
+delta answer the same problems, so its error comes from the per-problem differences
+(paired): smaller than either model's own error when the two get the same problems right.
 
 Per family, problem type, MATH-500 level and subject, and reasoning quality go to the
 breakdown JSON (not a DVC metric), so that the experiments table does not grow with them.
@@ -29,6 +36,7 @@ from mathtune.evaluation import Prediction
 
 DIGITS = 6  # metrics are rounded so that eval.json reads cleanly and diffs stay small
 PASS_AT_1 = "pass@1"
+STDERR = "_stderr"
 
 
 @dataclass(frozen=True)
@@ -74,11 +82,33 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 
 def mean_pass_at_k(samples: list[Prediction], k: int = 1) -> float | None:
     """pass@k over problems, from sampled predictions (None when there are none)."""
+    scores = pass_at_k_by_problem(samples, k)
+    return _mean(scores.values()) if scores else None
+
+
+def pass_at_k_by_problem(samples: list[Prediction], k: int = 1) -> dict[str, float]:
+    """Each problem's pass@k (by uuid) from its sampled predictions."""
     by_problem: dict[str, list[bool]] = {}
     for prediction in samples:
         by_problem.setdefault(prediction.uuid, []).append(prediction.correct)
-    scores = [pass_at_k(len(hits), sum(hits), k) for hits in by_problem.values()]
-    return _mean(scores) if scores else None
+    return {uuid: pass_at_k(len(hits), sum(hits), k) for uuid, hits in by_problem.items()}
+
+
+def standard_error(values: Iterable[float]) -> float:
+    """Standard error of a mean: the sample standard deviation over the square root of the
+    count, as lm-evaluation-harness reports it; 0 for fewer than two values.
+
+    >>> standard_error([1, 0, 1, 0])
+    0.288675
+    >>> standard_error([1]), standard_error([])
+    (0.0, 0.0)
+    """
+    values = list(values)
+    if len(values) < 2:
+        return 0.0
+    mean = sum(values) / len(values)
+    variance = sum((value - mean) ** 2 for value in values) / (len(values) - 1)
+    return round(math.sqrt(variance / len(values)), DIGITS)
 
 
 def build_metrics(predictions: list[Prediction], eval_sets: list[EvalSet]) -> dict[str, float]:
@@ -86,26 +116,49 @@ def build_metrics(predictions: list[Prediction], eval_sets: list[EvalSet]) -> di
     metrics: dict[str, float] = {f"eval/samples/{s.name}": len(s.problems) for s in eval_sets}
     models = list(dict.fromkeys(p.model for p in predictions))
     own_splits = {s.name for s in eval_sets if not s.benchmark}
+    scores: dict[str, dict[str, dict[tuple[str, str], float]]] = {}
     for model in models:
         rows = [p for p in predictions if p.model == model]
         own = summarize([p for p in rows if p.split in own_splits and p.sample is None])
-        for key in ("accuracy", "format_rate", "truncation_rate", "mean_generated_tokens"):
+        for key in ("format_rate", "truncation_rate", "mean_generated_tokens"):
             metrics[f"eval/{model}/{key}"] = getattr(own, key)
         metrics[f"eval/{model}/grader_timeouts"] = sum(p.grader_timed_out for p in rows)
-        for eval_set in eval_sets:
-            split_rows = [p for p in rows if p.split == eval_set.name]
-            greedy = [p for p in split_rows if p.sample is None]
-            metrics[f"eval/{model}/{eval_set.name}/accuracy"] = summarize(greedy).accuracy
-            sampled = mean_pass_at_k([p for p in split_rows if p.sample is not None])
-            if sampled is not None:
-                metrics[f"eval/{model}/{eval_set.name}/{PASS_AT_1}"] = sampled
+        scores[model] = problem_scores(rows, eval_sets, own_splits)
+        for key, by_problem in scores[model].items():
+            metrics[f"eval/{model}/{key}"] = _mean(by_problem.values())
+            metrics[f"eval/{model}/{key}{STDERR}"] = standard_error(by_problem.values())
     for first, second in compared_pairs(models):
-        for key, value in list(metrics.items()):
-            rest = key.removeprefix(f"eval/{first}/")
-            if rest != key and rest.endswith(("accuracy", PASS_AT_1)):
-                other = metrics[f"eval/{second}/{rest}"]
-                metrics[f"eval/delta/{first}-{second}/{rest}"] = round(value - other, DIGITS)
+        for key, by_problem in scores[first].items():
+            other = scores[second][key]
+            delta = f"eval/delta/{first}-{second}/{key}"
+            metrics[delta] = round(
+                metrics[f"eval/{first}/{key}"] - metrics[f"eval/{second}/{key}"], DIGITS
+            )
+            paired = [score - other[problem] for problem, score in by_problem.items()]
+            metrics[f"{delta}{STDERR}"] = standard_error(paired)
     return metrics
+
+
+def problem_scores(
+    rows: list[Prediction], eval_sets: list[EvalSet], own_splits: set[str]
+) -> dict[str, dict[tuple[str, str], float]]:
+    """One model's score of each problem, by (set, uuid), for every averaged metric:
+    `accuracy` (the project's own sets together) and `<set>/accuracy`, greedy correctness as
+    1 or 0, and `<set>/pass@1` from the sampled completions where there are any."""
+    greedy = _greedy(rows)
+    scores = {
+        "accuracy": {(p.split, p.uuid): float(p.correct) for p in greedy if p.split in own_splits}
+    }
+    for eval_set in eval_sets:
+        name = eval_set.name
+        scores[f"{name}/accuracy"] = {
+            (name, p.uuid): float(p.correct) for p in greedy if p.split == name
+        }
+        sampled = [p for p in rows if p.split == name and p.sample is not None]
+        if sampled:
+            by_uuid = pass_at_k_by_problem(sampled)
+            scores[f"{name}/{PASS_AT_1}"] = {(name, uuid): value for uuid, value in by_uuid.items()}
+    return scores
 
 
 def compared_pairs(models: list[str]) -> list[tuple[str, str]]:
@@ -163,12 +216,13 @@ def accuracy_rows(
 
 
 def accuracy_by_group(
-    metrics: dict[str, float], models: list[str], eval_sets: list[EvalSet]
+    metrics: dict[str, float], models: list[str], eval_sets: list[EvalSet], suffix: str = ""
 ) -> dict[str, dict[str, float]]:
-    """accuracy[model][group]: "overall" (seen + held-out), then each set's greedy accuracy."""
+    """accuracy[model][group]: "overall" (seen + held-out), then each set's greedy accuracy;
+    with `suffix=STDERR`, their standard errors."""
     return {
-        model: {"overall": metrics[f"eval/{model}/accuracy"]}
-        | {s.name: metrics[f"eval/{model}/{s.name}/accuracy"] for s in eval_sets}
+        model: {"overall": metrics[f"eval/{model}/accuracy{suffix}"]}
+        | {s.name: metrics[f"eval/{model}/{s.name}/accuracy{suffix}"] for s in eval_sets}
         for model in models
     }
 

@@ -15,6 +15,7 @@ Every set becomes a list of `Problem`s; one, from the held-out split:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,18 @@ class EvalSet:
     problems: list[Problem]
     groups: dict[str, str] = field(default_factory=dict)
     benchmark: bool = False  # benchmarks get their own length limit and pass@1 samples
+
+    def __post_init__(self) -> None:
+        # Scores are kept per problem id (pass@1 gathers a problem's samples by it, deltas
+        # pair two models' answers by it): a repeated id would merge two problems into one.
+        counts = Counter(problem.uuid for problem in self.problems)
+        repeated = sorted(uuid for uuid, count in counts.items() if count > 1)
+        if repeated:
+            raise EvalSetError(
+                f"{self.name}: {len(repeated)} problem ids occur more than once "
+                f"(e.g. {repeated[:3]}). Fix: remove the repeated rows from the source files, "
+                "or list each file once."
+            )
 
 
 @dataclass(frozen=True)

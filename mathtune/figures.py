@@ -6,7 +6,8 @@ therefore also writes its key figures as PNG (matplotlib, Agg backend, no displa
 
 - `write_curve_png`: a CSV of `step` plus one column per series (loss curve; GRPO reward per
   reward function), one line per column, empty cells skipped.
-- `write_accuracy_png`: accuracy per model, overall and per set (seen vs held-out families).
+- `write_accuracy_png`: accuracy per model, overall and per set (seen vs held-out families),
+  with standard errors.
 - `write_family_png`: accuracy per model and problem family.
 
 The bytes depend only on the data: matplotlib's version and creation date stay out of the
@@ -48,10 +49,15 @@ def write_curve_png(csv_path: str | Path, png_path: str | Path, title: str, y_la
     _save(figure, png_path)
 
 
-def write_accuracy_png(path: str | Path, accuracy: dict[str, dict[str, float]]) -> None:
-    """Grouped bars: for each group (overall, seen, heldout, ...), one bar per model.
+def write_accuracy_png(
+    path: str | Path,
+    accuracy: dict[str, dict[str, float]],
+    errors: dict[str, dict[str, float]],
+) -> None:
+    """Grouped bars: for each group (overall, seen, heldout, ...), one bar per model, with
+    whiskers of one standard error either side.
 
-    `accuracy[model][group]` is a rate in [0, 1].
+    `accuracy[model][group]` is a rate in [0, 1], `errors[model][group]` its standard error.
     """
     models = list(accuracy)
     groups = list(dict.fromkeys(group for values in accuracy.values() for group in values))
@@ -60,10 +66,15 @@ def write_accuracy_png(path: str | Path, accuracy: dict[str, dict[str, float]]) 
     for number, model in enumerate(models):
         offsets = [index + (number - (len(models) - 1) / 2) * width for index in range(len(groups))]
         values = [accuracy[model].get(group, 0.0) for group in groups]
-        bars = axes.bar(offsets, values, width, label=model)
-        axes.bar_label(bars, labels=[f"{value:.0%}" for value in values], fontsize=8)
+        spread = [errors[model].get(group, 0.0) for group in groups]
+        bars = axes.bar(offsets, values, width, yerr=spread, capsize=3, label=model)
+        axes.bar_label(bars, labels=[f"{value:.0%}" for value in values], fontsize=8, padding=2)
     axes.set_xticks(range(len(groups)), groups)
-    axes.set(title="Accuracy per model", ylabel="accuracy (greedy)", ylim=(0, 1.1))
+    axes.set(
+        title="Accuracy per model (whiskers: one standard error)",
+        ylabel="accuracy (greedy)",
+        ylim=(0, 1.1),
+    )
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1))  # outside: bars reach 100%
     _save(figure, path)
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from mathtune import distributed
 from mathtune.decoding import GenerationError
 from mathtune.eval_metrics import (
+    STDERR,
     accuracy_by_group,
     accuracy_rows,
     build_breakdown,
@@ -116,7 +117,11 @@ def main() -> None:
     write_json(args.breakdown, breakdown)
     write_parquet(args.predictions, predictions_table(predictions))
     write_csv(args.plot, accuracy_rows(metrics, models, eval_sets))
-    write_accuracy_png(args.accuracy_figure, accuracy_by_group(metrics, models, eval_sets))
+    write_accuracy_png(
+        args.accuracy_figure,
+        accuracy_by_group(metrics, models, eval_sets),
+        accuracy_by_group(metrics, models, eval_sets, STDERR),
+    )
     write_family_png(args.family_figure, family_accuracy(breakdown, eval_sets))
     run = start_run(params, job_type="evaluate")
     run.log(metrics)

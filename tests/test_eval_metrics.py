@@ -87,7 +87,9 @@ def test_metrics_hold_every_model_per_split_and_the_deltas():
     assert "eval/delta/sft-base/format_rate" not in metrics, "deltas of accuracies only"
     # The experiments table stays narrow: no per-family keys among the metrics.
     assert not [key for key in metrics if "sum" in key or "rectangle" in key]
-    assert len(metrics) == 2 + 3 * 7 + 3 * 3  # 7 per model: 4 rates, 2 sets, grader_timeouts
+    # 10 per model: 3 rates, 3 accuracies (overall, 2 sets) and their errors, grader_timeouts;
+    # 3 pairs of models x 3 accuracies, each delta with its error.
+    assert len(metrics) == 2 + 3 * 10 + 3 * 3 * 2
     assert all(isinstance(value, int | float) for value in metrics.values())
 
 
@@ -99,7 +101,36 @@ def test_benchmark_gets_greedy_accuracy_and_pass_at_1():
     metrics = build_metrics(rows, [bench])
     assert metrics["eval/base/math500/accuracy"] == 1.0
     assert metrics["eval/base/math500/pass@1"] == 0.25
+    assert metrics["eval/base/math500/pass@1_stderr"] == 0.0, "one problem: no spread"
     assert "eval/base/accuracy" in metrics, "overall: no own split, so 0 over no rows"
+
+
+def test_every_accuracy_and_delta_has_its_standard_error():
+    metrics = build_metrics(PREDICTIONS, SETS)
+    assert metrics["eval/grpo/seen/accuracy_stderr"] == 0.5  # right on 1 of 2: sqrt(0.5 / 2)
+    assert metrics["eval/sft/accuracy_stderr"] == pytest.approx(1 / 3, abs=1e-6)
+    assert metrics["eval/base/accuracy_stderr"] == 0.0  # all wrong: no spread
+    assert metrics["eval/sft/heldout/accuracy_stderr"] == 0.0  # one problem
+    # grpo minus sft, problem by problem: seen 0 and -1, held-out +1.
+    assert metrics["eval/delta/grpo-sft/seen/accuracy_stderr"] == 0.5
+    assert metrics["eval/delta/grpo-sft/accuracy_stderr"] == pytest.approx(3**-0.5, abs=1e-6)
+
+
+def test_a_delta_error_pairs_the_two_models_answers_problem_by_problem():
+    problems = [Problem(f"s{i}", "", "", "", "sum") for i in range(4)]
+    rows = [
+        prediction(model=model, split="seen", uuid=f"s{i}", correct=bool(c))
+        for model, answers in (("base", [1, 1, 0, 0]), ("sft", [1, 1, 0, 1]))
+        for i, c in enumerate(answers)
+    ]
+    metrics = build_metrics(rows, [EvalSet("seen", problems)])
+    # Only s3 differs: the differences 0, 0, 0, 1 have a standard error of 0.25, below
+    # the 0.38 that treating the two models' errors as independent would give.
+    assert metrics["eval/delta/sft-base/seen/accuracy_stderr"] == 0.25
+    unpaired = math.hypot(
+        metrics["eval/sft/seen/accuracy_stderr"], metrics["eval/base/seen/accuracy_stderr"]
+    )
+    assert unpaired == pytest.approx(0.3819, abs=1e-4)
 
 
 @pytest.mark.parametrize(
@@ -126,6 +157,20 @@ def test_mean_pass_at_1_averages_over_problems():
     samples += [prediction(uuid="b", sample=k, correct=False) for k in range(4)]
     assert mean_pass_at_k(samples) == 0.375
     assert mean_pass_at_k([]) is None
+
+
+def test_pass_at_1_error_is_over_problems_not_samples():
+    bench = EvalSet("math500", [Problem("a", "", "", "", ""), Problem("b", "", "", "", "")])
+    greedy = [prediction(split="math500", uuid=uuid) for uuid in "ab"]
+    samples = [
+        prediction(split="math500", uuid=uuid, sample=k, correct=k < hits)
+        for uuid, hits in (("a", 1), ("b", 3))
+        for k in range(4)
+    ]
+    metrics = build_metrics(greedy + samples, [bench])
+    # Problems at 0.25 and 0.75: sqrt(0.125 / 2); eight samples as if independent: 0.189.
+    assert metrics["eval/base/math500/pass@1"] == 0.5
+    assert metrics["eval/base/math500/pass@1_stderr"] == 0.25
 
 
 def test_breakdown_has_accuracy_per_family_and_problem_type():

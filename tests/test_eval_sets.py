@@ -179,6 +179,13 @@ def test_unusable_local_benchmark_names_the_fix(tmp_path, name, rows, message):
         read_benchmarks(params)
 
 
+def test_a_file_listed_twice_is_refused_before_any_model_loads(tmp_path):
+    path = write_jsonl(tmp_path / "math500.jsonl", MATH500_ROWS)
+    params = benchmarks(math500__source="local", math500__local_files=[path, path])
+    with pytest.raises(EvalSetError, match=r"math500: 2 problem ids occur more than once"):
+        read_benchmarks(params)
+
+
 def test_missing_local_benchmark_file(tmp_path):
     params = benchmarks(gsm8k__source="local", gsm8k__local_files=[str(tmp_path / "no.jsonl")])
     with pytest.raises(EvalSetError, match="not found"):

@@ -16,6 +16,11 @@ ACCURACY = {
     "sft": {"overall": 0.3, "seen": 0.4, "heldout": 0.1},
     "grpo": {"overall": 0.35, "seen": 0.42, "heldout": 0.2},
 }
+ERRORS = {
+    "base": {"overall": 0.02, "seen": 0.03, "heldout": 0.02},
+    "sft": {"overall": 0.05, "seen": 0.07, "heldout": 0.04},
+    "grpo": {"overall": 0.05, "seen": 0.07, "heldout": 0.06},
+}
 FAMILIES = {
     "base": {"sum": 0.1, "pizza": 0.0, "rectangle (heldout)": 0.0},
     "sft": {"sum": 0.9, "pizza": 0.5, "rectangle (heldout)": 0.1},
@@ -31,7 +36,7 @@ def draw(kind: str, directory: Path) -> Path:
         csv_file.write_text(LOSS_CSV if kind == "loss" else REWARD_CSV)
         write_curve_png(csv_file, png, title=kind, y_label=kind)
     elif kind == "accuracy":
-        write_accuracy_png(png, ACCURACY)
+        write_accuracy_png(png, ACCURACY, ERRORS)
     else:
         write_family_png(png, FAMILIES)
     return png
@@ -55,6 +60,13 @@ def test_curve_png_changes_with_the_data(tmp_path):
     csv_file.write_text(REWARD_CSV.replace("0.9", "0.1"))
     write_curve_png(csv_file, tmp_path / "after.png", title="reward", y_label="reward")
     assert (tmp_path / "after.png").read_bytes() != before
+
+
+def test_accuracy_png_draws_the_standard_errors(tmp_path):
+    with_errors = draw("accuracy", tmp_path).read_bytes()
+    no_errors = {model: dict.fromkeys(groups, 0.0) for model, groups in ERRORS.items()}
+    write_accuracy_png(tmp_path / "none.png", ACCURACY, no_errors)
+    assert (tmp_path / "none.png").read_bytes() != with_errors
 
 
 def test_no_temporary_file_is_left_behind(tmp_path):

@@ -37,9 +37,10 @@ def test_figures_count_the_graded_completions_per_group():
     ]
     assert graded[1]["completion"] == "It is 5." and graded[1]["answer"] == "4"
     figures = transfer_probe.score(graded)
-    assert figures["ALL"] == {"n": 3, "accuracy": 0.667, "boxed": 0.333}
-    assert figures["sum"] == {"n": 2, "accuracy": 0.5, "boxed": 0.5}
-    assert figures["gcd"] == {"n": 1, "accuracy": 1.0, "boxed": 0.0}
+    # Standard error: sqrt of the right/wrong spread over n; one problem has none.
+    assert figures["ALL"] == {"n": 3, "accuracy": 0.667, "stderr": 0.333, "boxed": 0.333}
+    assert figures["sum"] == {"n": 2, "accuracy": 0.5, "stderr": 0.5, "boxed": 0.5}
+    assert figures["gcd"] == {"n": 1, "accuracy": 1.0, "stderr": 0.0, "boxed": 0.0}
 
 
 def test_a_run_writes_every_completion_and_figures_that_agree(tmp_path, tiny_model_dir):
