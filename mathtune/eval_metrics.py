@@ -18,7 +18,7 @@ metrics/eval.json stays short so that `dvc exp show` and `dvc metrics diff` stay
 A standard error turns a figure into a judgement: on 48 problems an accuracy of 20% is
 20% +- 5.8 points, so a change smaller than about twice that is noise. Both models of a
 delta answer the same problems, so its error comes from the per-problem differences
-(paired): smaller than either model's own error when the two get the same problems right.
+(paired): smaller than the two models' errors combined when they get the same problems right.
 
 Per family, problem type, MATH-500 level and subject, and reasoning quality go to the
 breakdown JSON (not a DVC metric), so that the experiments table does not grow with them.
