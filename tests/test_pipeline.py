@@ -24,9 +24,10 @@ PROJECT_FILES = [
     "mathtune",
     "configs",
     ".gitignore",
-    "benchmarks/probe_problems.jsonl",  # prepare decontaminates against these three
+    "benchmarks/probe_problems.jsonl",  # prepare decontaminates against these four
     "benchmarks/probe_procedural.jsonl",
     "benchmarks/probe_deepmind.jsonl",
+    "benchmarks/probe_reasoning_gym.jsonl",
 ]
 
 pytestmark = pytest.mark.slow

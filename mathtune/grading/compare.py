@@ -10,10 +10,12 @@ things it gets wrong are decided before it: a set never equals a tuple or an int
 values listed bare take the names of a named list in order ("2, -1" is x=2, y=-1).
 
 Plain numbers and fractions on both sides are compared here, in-process (`compare_plain`),
-with math-verify's rule: exact, or to 6 decimal places when one side is a decimal; so is a
-multiple-choice gold ("B", "(B)"), which only the letter a prediction names can match
-("(B) 12", "Option B"). Only the rest is sent to `answers_equal`, which runs in a worker
-process (see `pool`), since its parser can run for minutes on adversarial LaTeX.
+with math-verify's rule: exact, or to 6 decimal places when one side is a decimal. Against a
+plain gold number, a sum or product of plain numbers (`7 + 5 - 3`) is wrong: math-verify
+would evaluate it, so restating an arithmetic question would count as its answer. A
+multiple-choice gold ("B", "(B)") is decided here too: only the letter a prediction names
+can match it ("(B) 12", "Option B"). Only the rest is sent to `answers_equal`, which runs in
+a worker process (see `pool`), since its parser can run for minutes on adversarial LaTeX.
 
     >>> compare_plain(r"\frac{1}{2}", "0.5"), compare_plain("25%", "0.25"), compare_plain("x", "x")
     (True, True, None)
@@ -42,6 +44,10 @@ _PREDICTED_CHOICE = re.compile(
 _NAMED = re.compile(r"([A-Za-z](?:_\{?\w+\}?)?)\s*=\s*([^=]+)")
 _SET = re.compile(r"\\\{.*\\\}")
 _BRACKETED = re.compile(r"[(\[][^()\[\]]*[)\]]")  # one flat tuple or interval
+# Plain numbers joined by + - * / (or \times, \cdot, \div): "18271 * 43432", "7 + 5 - 3".
+_ARITHMETIC = re.compile(
+    r"[-+]?\s*\d+(?:\.\d+)?(?:\s*(?:[-+*/×÷·]|\\times|\\cdot|\\div)\s*[-+]?\s*\d+(?:\.\d+)?)+"
+)
 _PLAIN = re.compile(
     r"^(?P<sign>[-+]?)\s*(?:(?P<int>\d+)(?:\.(?P<dec>\d+))?|\.(?P<frac_only>\d+)"
     r"|(?P<num>\d+)\s*/\s*(?P<den>\d+)|\\[dt]?frac\s*\{\s*(?P<fnum>\d+)\s*\}\s*\{\s*(?P<fden>\d+)\s*\})$"
@@ -57,13 +63,18 @@ def compare_plain(predicted: str, gold: str) -> bool | None:
     if gold_choice := _GOLD_CHOICE.fullmatch(_bare_text(gold)):
         predicted_choice = _PREDICTED_CHOICE.fullmatch(_bare_text(predicted))
         return predicted_choice is not None and predicted_choice[1].upper() == gold_choice[1]
-    sides = []
-    for answer in (predicted, gold):
-        readings = [_plain_values(reading) for reading in answer_readings(answer)]
-        if None in readings:
-            return None
-        sides.append(readings)
-    return any(_lists_equal(p, g) for p in sides[0] for g in sides[1])
+    predicted_readings, gold_readings = (
+        [_plain_values(reading) for reading in answer_readings(answer)]
+        for answer in (predicted, gold)
+    )
+    if None in gold_readings:
+        return None
+    if None in predicted_readings:
+        # A sum or product of plain numbers restates the question ("What is 18271 * 43432?")
+        # rather than answering it. math-verify evaluates it and equates it with the result,
+        # which would pay an RL policy in full for copying the problem.
+        return False if _ARITHMETIC.fullmatch(_bare_text(predicted).strip("$ ")) else None
+    return any(_lists_equal(p, g) for p in predicted_readings for g in gold_readings)
 
 
 def _plain_values(reading: str) -> list[tuple[Fraction, bool]] | None:
