@@ -74,3 +74,22 @@ def test_a_run_writes_every_completion_and_figures_that_agree(tmp_path, tiny_mod
         assert all(r["set"] == "set.jsonl" and r["group"] == "sum" for r in mine)
         expected = round(sum(r["correct"] for r in mine) / len(mine), 3)
         assert figures[f"set.jsonl {model}"]["sum"]["accuracy"] == expected
+
+
+def test_every_probe_set_reads_whole_and_its_gold_answers_grade_as_right():
+    """The four committed sets: ids unique, one group column, and each gold answer, boxed
+    as a model writes it, graded right (reasoning-gym's golds come `$`-wrapped)."""
+    paths = sorted((REPO / "benchmarks").glob("probe_*.jsonl"))
+    assert [path.stem for path in paths] == [
+        "probe_deepmind",
+        "probe_problems",
+        "probe_procedural",
+        "probe_reasoning_gym",
+    ]
+    for path in paths:
+        rows = transfer_probe.read_set(path, per_group=None)
+        assert len({row["uuid"] for row in rows}) == len(rows) == len(path.read_text().splitlines())
+        assert "all" not in {row["group"] for row in rows}
+        texts = [f"The answer is $\\boxed{{{row['answer'].strip('$')}}}$." for row in rows]
+        graded = transfer_probe.grade_set(rows, texts)
+        assert [record["answer"] for record in graded if not record["correct"]] == []
