@@ -5,7 +5,9 @@ Answers every problem of each given set greedily with the project's prompt
 (`generate_answers`, the evaluate stage's path) and scores it with the project's answer
 checker. Prints, per set and per group (the `family` column of a prepared split, or the
 `category` of a JSONL probe file), the accuracy with its standard error and the share of
-answers that were boxed.
+answers that were boxed; and the same by the size of the problem's largest number (1-2,
+3, or 4 and more digits), which tells a skill that stops at small numbers from one that
+does not transfer at all.
 Sets: Parquet or JSONL files with problem and answer columns, such as
 data/prepared/heldout.parquet (families kept out of training),
 benchmarks/probe_problems.jsonl (62 problems written by hand in other phrasings) and
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -36,6 +39,7 @@ from mathtune.models import locate_model
 from mathtune.params import load_params
 
 GROUP_COLUMNS = ("family", "category")
+NUMBER = re.compile(r"\d+")
 
 
 def read_set(path: Path, per_group: int | None) -> list[dict]:
@@ -55,12 +59,19 @@ def read_set(path: Path, per_group: int | None) -> list[dict]:
     return kept
 
 
+def size_band(problem: str) -> str:
+    """The band of the longest number in the problem: how much column work it asks for."""
+    digits = max((len(number.lstrip("0") or "0") for number in NUMBER.findall(problem)), default=0)
+    return "1-2 digits" if digits <= 2 else "3 digits" if digits == 3 else "4+ digits"
+
+
 def grade_set(rows: list[dict], texts: list[str]) -> list[dict]:
     """Each completion with its problem, gold answer and grade, in the order of `rows`."""
     grades = grade_completions(texts, [row["answer"] for row in rows])
     return [
         {
             "group": row["group"],
+            "size": size_band(row["problem"]),
             "problem": row["problem"],
             "answer": row["answer"],
             "extracted": grade.extracted,
@@ -72,12 +83,12 @@ def grade_set(rows: list[dict], texts: list[str]) -> list[dict]:
     ]
 
 
-def score(graded: list[dict]) -> dict[str, dict[str, float]]:
-    """Accuracy, its standard error and the boxed rate, overall and per group."""
+def score(graded: list[dict], key: str = "group") -> dict[str, dict[str, float]]:
+    """Accuracy, its standard error and the boxed rate, overall and per value of `key`."""
     results: dict[str, list[dict]] = defaultdict(list)
     for record in graded:
         results["ALL"].append(record)
-        results[record["group"]].append(record)
+        results[record[key]].append(record)
     return {
         group: {
             "n": len(records),
@@ -123,6 +134,7 @@ def main() -> None:
             graded = grade_set(rows, [completions[0].text for completions in by_request[name]])
             records += [{"set": name, "model": model, **record} for record in graded]
             figures[f"{name} {model}"] = score(graded)
+            figures[f"{name} {model} by largest number"] = score(graded, "size")
             overall = figures[f"{name} {model}"]["ALL"]
             print(
                 f"{name} {model}: accuracy {overall['accuracy']:.3f} "
@@ -135,7 +147,8 @@ def main() -> None:
                     f"-> {record['completion'][-120:]!r}"
                 )
     for key, groups in figures.items():
-        print(key, json.dumps({g: v["accuracy"] for g, v in groups.items() if g != "ALL"}))
+        shares = {g: f"{v['accuracy']:.3f} of {v['n']}" for g, v in groups.items() if g != "ALL"}
+        print(key, json.dumps(shares))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1))
     if args.completions:

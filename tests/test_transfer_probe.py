@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from conftest import model_params, save_random_adapter
@@ -43,6 +44,34 @@ def test_figures_count_the_graded_completions_per_group():
     assert figures["gcd"] == {"n": 1, "accuracy": 1.0, "stderr": 0.0, "boxed": 0.0}
 
 
+@pytest.mark.parametrize(
+    ("problem", "band"),
+    [
+        ("Compute 11 + 50.", "1-2 digits"),
+        ("How many sides has a triangle?", "1-2 digits"),
+        ("What is 007 + 8?", "1-2 digits"),  # leading zeros are not places
+        ("What is 307 + 486?", "3 digits"),
+        ("Solve 3132*l + 1998 = 290142", "4+ digits"),
+        ("Add 2.5 and 0.125.", "3 digits"),  # a decimal counts by its longest run of digits
+    ],
+)
+def test_size_band_is_the_longest_number_of_the_problem(problem, band):
+    assert transfer_probe.size_band(problem) == band
+
+
+def test_figures_by_size_band_count_the_same_grades():
+    rows = [
+        {"group": "sum", "problem": "What is 1 + 1?", "answer": "2"},
+        {"group": "sum", "problem": "What is 100 + 1?", "answer": "101"},
+        {"group": "sum", "problem": "What is 200 + 1?", "answer": "201"},
+    ]
+    graded = transfer_probe.grade_set(rows, ["$\\boxed{2}$", "$\\boxed{101}$", "$\\boxed{7}$"])
+    by_size = transfer_probe.score(graded, "size")
+    assert by_size["1-2 digits"]["accuracy"] == 1.0
+    assert (by_size["3 digits"]["n"], by_size["3 digits"]["accuracy"]) == (2, 0.5)
+    assert by_size["ALL"] == transfer_probe.score(graded)["ALL"]
+
+
 def test_a_run_writes_every_completion_and_figures_that_agree(tmp_path, tiny_model_dir):
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params["model"].update(source="local", local_dir=str(tiny_model_dir), precision="fp32")
@@ -74,6 +103,7 @@ def test_a_run_writes_every_completion_and_figures_that_agree(tmp_path, tiny_mod
         assert all(r["set"] == "set.jsonl" and r["group"] == "sum" for r in mine)
         expected = round(sum(r["correct"] for r in mine) / len(mine), 3)
         assert figures[f"set.jsonl {model}"]["sum"]["accuracy"] == expected
+        assert figures[f"set.jsonl {model} by largest number"]["1-2 digits"]["n"] == 3
 
 
 def test_every_probe_set_reads_whole_and_its_gold_answers_grade_as_right():
