@@ -5,7 +5,7 @@ Answers every problem of each given set greedily with the project's prompt
 (`generate_answers`, the evaluate stage's path) and scores it with the project's answer
 checker. Prints, per set and per group (the `family` column of a prepared split, or the
 `category` of a JSONL probe file), the accuracy with its standard error and the share of
-answers that were boxed; and the same by the size of the problem's largest number (1-2,
+answers that were boxed; and the same by the size of the problem's longest number (1-2,
 3, or 4 and more digits), which tells a skill that stops at small numbers from one that
 does not transfer at all.
 Sets: Parquet or JSONL files with problem and answer columns, such as
