@@ -1,7 +1,7 @@
 """Training steps under each memory allocator (launch.allocator): glibc malloc vs mimalloc.
 
 Runs the same padding-free LoRA training steps twice, each in a fresh process started as
-dvc.yaml starts a stage (`python -m mathtune.launch --allocator ...`): the embedded
+dvc.yaml starts a stage (`python -m mathtune.core.launch --allocator ...`): the embedded
 SmolLM2-135M-Instruct, LoRA as params.yaml `train.lora`, batches of 4 examples with
 OpenR1-like lengths (bench_training.py's), the precision `auto` picks. Every step has new
 shapes, as in training. Prints seconds per step at the start and the end of the run, the
@@ -25,9 +25,10 @@ import sys
 import torch
 from bench_training import make_example, run_step
 
-from mathtune.models import add_lora_adapter, load_base_model, locate_model, resolve_dtype
-from mathtune.packing import SEGMENT_ATTENTION, build_collator
-from mathtune.params import load_params
+from mathtune.core.params import load_params
+from mathtune.models.loading import add_lora_adapter, load_base_model, locate_model, resolve_dtype
+from mathtune.sft.attention import SEGMENT_ATTENTION
+from mathtune.sft.batches import build_collator
 
 ALLOCATORS = ("system", "mimalloc")
 BATCH_SIZE = 4  # ~1,300 tokens, about a train-stage step of 8 curriculum examples
@@ -64,7 +65,15 @@ def measure(steps: int) -> dict:
 
 def run_under(allocator: str, steps: int) -> dict:
     """`measure` in a process launched with `allocator`, as dvc.yaml launches a stage."""
-    command = [sys.executable, "-m", "mathtune.launch", "--processes", "1", "--strategy", "ddp"]
+    command = [
+        sys.executable,
+        "-m",
+        "mathtune.core.launch",
+        "--processes",
+        "1",
+        "--strategy",
+        "ddp",
+    ]
     command += ["--allocator", allocator, "--", __file__, "--child", "--steps", str(steps)]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])

@@ -17,12 +17,16 @@ import time
 
 import torch
 
-from mathtune.curriculum import generate_row
-from mathtune.decoding import Decoding
-from mathtune.generation import Generation, generate_batched, prepare_for_generation
-from mathtune.models import load_base_model, load_tokenizer, locate_model
-from mathtune.params import ModelParams
-from mathtune.prompts import format_prompt
+from mathtune.core.params import ModelParams
+from mathtune.curriculum.rows import generate_row
+from mathtune.models.generation import (
+    Decoding,
+    Generation,
+    generate_batched,
+    prepare_for_generation,
+)
+from mathtune.models.loading import load_base_model, load_tokenizer, locate_model
+from mathtune.models.prompts import format_prompt
 
 TARGET_SPEEDUP = 8.0
 EMBEDDED = ModelParams(

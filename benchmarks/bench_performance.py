@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from mathtune.models import resolve_dtype
+from mathtune.models.loading import resolve_dtype
 
 BENCHMARKS = Path(__file__).resolve().parent
 SCRIPTS = ["bench_training.py", "bench_generation.py", "bench_prepare.py"]

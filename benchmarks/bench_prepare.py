@@ -23,8 +23,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from mathtune.curriculum import generate_row
-from mathtune.schema import OPENR1_SCHEMA
+from mathtune.core.schema import OPENR1_SCHEMA
+from mathtune.curriculum.rows import generate_row
 
 ROOT = Path(__file__).resolve().parents[1]
 ROW_GROUP_ROWS = 1000

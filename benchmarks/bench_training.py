@@ -30,16 +30,20 @@ from dataclasses import dataclass
 
 import torch
 
-from mathtune.models import add_lora_adapter, load_base_model, locate_model, resolve_dtype
-from mathtune.packing import SEGMENT_ATTENTION, Features, build_collator
-from mathtune.params import LoraParams, ModelParams
-from mathtune.prompts import IGNORE_INDEX
+from mathtune.core.params import LoraParams, ModelParams
+from mathtune.models.loading import add_lora_adapter, load_base_model, locate_model, resolve_dtype
+from mathtune.sft.attention import SEGMENT_ATTENTION
+from mathtune.sft.batches import Features, build_collator
+from mathtune.sft.examples import IGNORE_INDEX
 
 MAX_LENGTH = 512
 LORA = LoraParams(
     r=16, alpha=32, dropout=0.05, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]
 )
-EMBEDDED = ModelParams("embedded", "unused", "unused", None, False, "auto")
+EMBEDDED = ModelParams(
+    source="embedded", hub_id="unused", revision="unused", local_dir=None,
+    trust_remote_code=False, precision="auto",
+)  # fmt: skip
 
 
 @dataclass

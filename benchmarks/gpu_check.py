@@ -182,8 +182,8 @@ def build_model(model_dir: Path, shape: dict, tokenizer_dir: Path | None) -> Pat
     """A random-weight Qwen2 model of `shape`, saved in bf16 with a tokenizer."""
     from transformers import AutoModelForCausalLM, AutoTokenizer, Qwen2Config
 
-    from mathtune.models import load_tokenizer, locate_model
-    from mathtune.params import ModelParams
+    from mathtune.core.params import ModelParams
+    from mathtune.models.loading import load_tokenizer, locate_model
 
     torch.manual_seed(0)
     model = AutoModelForCausalLM.from_config(Qwen2Config(**shape), dtype=torch.bfloat16)
@@ -207,8 +207,8 @@ def write_long_trace_rows(path: Path, model_dir: Path, scale: Scale) -> None:
     seq_tokens tokens, so that batches mix lengths as real reasoning traces do."""
     from transformers import AutoTokenizer
 
-    from mathtune.curriculum import generate_row
-    from mathtune.schema import OPENR1_SCHEMA
+    from mathtune.core.schema import OPENR1_SCHEMA
+    from mathtune.curriculum.rows import generate_row
 
     # Reloaded from the model folder, as the stages load it: the in-memory GGUF tokenizer
     # counts some traces differently.

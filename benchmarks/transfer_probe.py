@@ -31,12 +31,13 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from mathtune.decoding import Decoding, Request
-from mathtune.eval_metrics import standard_error
-from mathtune.generation import generate_answers
+from mathtune.core.params import load_params
+from mathtune.core.statistics import standard_error
+from mathtune.eval.answers import generate_answers
+from mathtune.eval.requests import Request
 from mathtune.grading.grader import grade_completions
-from mathtune.models import locate_model
-from mathtune.params import load_params
+from mathtune.models.generation import Decoding
+from mathtune.models.loading import locate_model
 
 GROUP_COLUMNS = ("family", "category")
 NUMBER = re.compile(r"\d+")

@@ -1,5 +1,9 @@
-"""Fine-tune small language models for step-by-step math reasoning.
+"""Fine-tune small language models for step-by-step math reasoning, versioned with DVC.
 
-The stages in `stages/` are thin: they read `params.yaml` through `mathtune.params`
-and call the modules of this package, one concept per module.
+The stages in `stages/` are thin: they read `params.yaml` through `mathtune.core.params` and
+call one step package each: `data` (prepare), `sft` (train), `rl` (grpo), `eval`
+(evaluate). Step packages never import each other; they build on the shared ones: `core`
+(params, errors, files, processes, tracking, figures), `models` (loading, prompts,
+generation), `training` (what SFT and RL share), `grading` (the answer checker) and
+`curriculum` (the synthetic problems). `tests/test_layout.py` holds the rule.
 """

@@ -9,7 +9,7 @@ base model and by base + each adapter (one model load, one pass per model), plus
 benchmarks that evaluate.benchmarks turns on (greedy and seeded samples for pass@1). Every
 answer is graded once by the checker the RL rewards use (mathtune.grading).
 
-Outputs: the metrics JSON (layout in mathtune/eval_metrics.py), the breakdown JSON (per
+Outputs: the metrics JSON (layout in mathtune/eval/metrics.py), the breakdown JSON (per
 family, problem type, level, subject), the predictions Parquet (one row per model, problem
 and completion), the accuracy plot CSV and two PNG figures (accuracy per model and set,
 accuracy per family).
@@ -26,12 +26,16 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import sys
 from pathlib import Path
 
-from mathtune import distributed
-from mathtune.decoding import GenerationError
-from mathtune.eval_metrics import (
+from mathtune.core import distributed
+from mathtune.core.errors import exit_on_error
+from mathtune.core.figures import write_accuracy_png, write_family_png
+from mathtune.core.io import write_csv, write_json, write_parquet
+from mathtune.core.params import load_params
+from mathtune.core.tracking import start_run
+from mathtune.eval.answers import check_backend, generate_answers
+from mathtune.eval.metrics import (
     STDERR,
     accuracy_by_group,
     accuracy_rows,
@@ -39,22 +43,16 @@ from mathtune.eval_metrics import (
     build_metrics,
     family_accuracy,
 )
-from mathtune.eval_sets import EvalSetError, read_benchmarks, read_split
-from mathtune.evaluation import (
+from mathtune.eval.requests import build_requests
+from mathtune.eval.scoring import (
     PREDICTIONS_SCHEMA,
-    build_requests,
     drop_repeated_adapters,
     parse_adapter_option,
     predictions_table,
     score_answers,
 )
-from mathtune.figures import write_accuracy_png, write_family_png
-from mathtune.generation import check_backend, generate_answers
-from mathtune.models import ModelLoadError, locate_model
-from mathtune.outputs import write_csv, write_json, write_parquet
-from mathtune.params import ParamsError, load_params
-from mathtune.schema import SplitError
-from mathtune.tracking import start_run
+from mathtune.eval.sets import read_benchmarks, read_split
+from mathtune.models.loading import locate_model
 
 
 def parse_arguments() -> argparse.Namespace:
@@ -92,7 +90,7 @@ def main() -> None:
     args = parse_arguments()
     adapters = drop_repeated_adapters(dict(args.adapter))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
+    with exit_on_error("evaluate"):
         params = load_params()
         check_backend(params.evaluate, params.model)
         limit = params.evaluate.max_samples
@@ -105,8 +103,6 @@ def main() -> None:
         answers = generate_answers(
             locate_model(params.model), adapters, requests, params.evaluate, params.model.precision
         )
-    except (ParamsError, GenerationError, SplitError, ModelLoadError, EvalSetError) as err:
-        sys.exit(f"evaluate failed: {err}")
     if not distributed.writes_files():
         return
     models = list(answers)

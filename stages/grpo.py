@@ -8,7 +8,7 @@ reward-curve CSV (step, one column per reward, total) and its PNG. With `grpo.en
 adapter folder is an exact copy of the SFT adapter and the metrics say 0 steps.
 Checkpoints go to --checkpoint-dir every grpo.save_steps; a killed run resumes from them,
 and they are removed once every output is in place. Under several processes
-(launch.num_processes, via `python -m mathtune.launch`) each rank samples and trains on its
+(launch.num_processes, via `python -m mathtune.core.launch`) each rank samples and trains on its
 share of every step's completions (the step's total stays prompts_per_step x
 generations_per_prompt), and rank 0 alone writes the outputs and the W&B run.
 
@@ -21,22 +21,18 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 
-from mathtune import distributed
-from mathtune.batching import BatchError
-from mathtune.checkpoints import discard_checkpoints
-from mathtune.figures import write_curve_png
-from mathtune.grpo import copy_sft_adapter, disabled_metrics, train_grpo
-from mathtune.grpo_setup import GrpoError, GrpoPaths, check_grpo
-from mathtune.models import ModelLoadError
-from mathtune.outputs import write_json
-from mathtune.params import GrpoParams, ParamsError, load_params
-from mathtune.rl_metrics import write_reward_curve
-from mathtune.schema import SplitError
-from mathtune.tracking import start_run
-from mathtune.training import TrainingError
+from mathtune.core import distributed
+from mathtune.core.errors import exit_on_error
+from mathtune.core.figures import write_curve_png
+from mathtune.core.io import write_json
+from mathtune.core.params import GrpoParams, load_params
+from mathtune.core.tracking import start_run
+from mathtune.rl.metrics import write_reward_curve
+from mathtune.rl.setup import GrpoPaths, check_grpo
+from mathtune.rl.trainer import copy_sft_adapter, disabled_metrics, train_grpo
+from mathtune.training.checkpoints import discard_checkpoints
 
 FIGURE_TITLE = "GRPO reward per step (mean over the step's completions)"
 
@@ -53,7 +49,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     paths = GrpoPaths(args.train, args.sft_adapter_dir, args.adapter_dir, args.checkpoint_dir)
-    try:
+    with exit_on_error("grpo"):
         params = load_params()
         setup = check_grpo(params, paths)
         if not params.grpo.enabled:
@@ -62,8 +58,6 @@ def main() -> None:
             return
         run = start_run(params, job_type="grpo")
         result = train_grpo(params, setup, paths, tracking=run)
-    except (ParamsError, ModelLoadError, SplitError, TrainingError, GrpoError, BatchError) as err:
-        sys.exit(f"grpo failed: {err}")
     if distributed.writes_files():
         write_json(args.metrics, result.metrics)
         write_reward_curve(args.plot, result.reward_curve, result.reward_names)

@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 
-from mathtune.decontamination import read_problem_texts
-from mathtune.examples import DataError, read_examples
-from mathtune.outputs import write_json
-from mathtune.params import ParamsError, load_params
-from mathtune.sources import SourceError, open_source
-from mathtune.split_metrics import prepare_metrics, prepare_stats
-from mathtune.splits import SplitRule, write_splits
+from mathtune.core.errors import exit_on_error
+from mathtune.core.io import write_json
+from mathtune.core.params import load_params
+from mathtune.data.decontamination import read_problem_texts
+from mathtune.data.examples import read_examples
+from mathtune.data.metrics import prepare_metrics, prepare_stats
+from mathtune.data.sources import open_source
+from mathtune.data.splits import SplitRule, write_splits
 
 
 def main() -> None:
@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--stats", required=True, help="JSON file for descriptive statistics")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
+    with exit_on_error("prepare"):
         params = load_params().prepare
         benchmark = [
             text for path in params.decontaminate_against for text in read_problem_texts(path)
@@ -50,8 +50,6 @@ def main() -> None:
         # the split hashes uuids, so nothing here draws random numbers.
         outcomes = read_examples(open_source(params), params.target, params.max_rows)
         report = write_splits(outcomes, args.out_dir, rule)
-    except (ParamsError, SourceError, DataError) as err:
-        sys.exit(f"prepare failed: {err}")
     metrics = prepare_metrics(report)
     write_json(args.metrics, metrics)
     write_json(args.stats, prepare_stats(report))

@@ -7,7 +7,7 @@ tokens seen, runtime), the loss-curve CSV (step, train_loss, eval_loss) and its 
 (readable where `dvc plots show` cannot load vega, i.e. offline). Checkpoints go
 to --checkpoint-dir every train.save_steps; a killed run resumes from them, and they are
 removed once every output is in place. Under several processes (launch.num_processes, via
-`python -m mathtune.launch`) every rank trains on its share of the batches and rank 0
+`python -m mathtune.core.launch`) every rank trains on its share of the batches and rank 0
 alone writes the outputs and the W&B run.
 
     python stages/train.py --train data/prepared/train.parquet \
@@ -20,26 +20,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 
-from mathtune import distributed
-from mathtune.batching import BatchError
-from mathtune.checkpoints import discard_checkpoints
-from mathtune.figures import write_curve_png
-from mathtune.models import ModelLoadError
-from mathtune.outputs import write_json
-from mathtune.params import ParamsError, load_params
-from mathtune.schema import SplitError
-from mathtune.tracking import start_run
-from mathtune.train_metrics import write_loss_curve
-from mathtune.training import (
-    TrainingError,
-    TrainPaths,
-    check_training,
-    parquet_rows,
-    train_adapter,
-)
+from mathtune.core import distributed
+from mathtune.core.errors import exit_on_error
+from mathtune.core.figures import write_curve_png
+from mathtune.core.io import write_json
+from mathtune.core.params import load_params
+from mathtune.core.tracking import start_run
+from mathtune.sft.metrics import write_loss_curve
+from mathtune.sft.trainer import TrainPaths, check_training, parquet_rows, train_adapter
+from mathtune.training.checkpoints import discard_checkpoints
 
 
 def main() -> None:
@@ -54,13 +45,11 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     paths = TrainPaths(args.train, args.validation, args.adapter_dir, args.checkpoint_dir)
-    try:
+    with exit_on_error("train"):
         params = load_params()
         setup = check_training(params, train_rows=parquet_rows(paths.train))
         run = start_run(params, job_type="train")
         result = train_adapter(params, setup, paths, tracking=run)
-    except (ParamsError, ModelLoadError, SplitError, TrainingError, BatchError) as err:
-        sys.exit(f"train failed: {err}")
     if distributed.writes_files():
         write_json(args.metrics, result.metrics)
         write_loss_curve(args.plot, result.loss_curve)

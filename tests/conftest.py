@@ -15,20 +15,38 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ["WANDB_MODE"] = "offline"
 
+import contextlib  # noqa: E402
+import copy  # noqa: E402
+import json  # noqa: E402
+import re  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
+import pyarrow as pa  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from pydantic import BaseModel  # noqa: E402
 from transformers import LlamaConfig, LlamaForCausalLM  # noqa: E402
 
-from mathtune.models import (  # noqa: E402
+from mathtune.core.params import LoraParams, ModelParams, Params, load_params  # noqa: E402
+from mathtune.eval.scoring import Prediction  # noqa: E402
+from mathtune.models.generation import prepare_for_generation  # noqa: E402
+from mathtune.models.loading import (  # noqa: E402
     ModelLocation,
     add_lora_adapter,
     load_base_model,
     load_tokenizer,
     locate_model,
 )
-from mathtune.params import LoraParams, ModelParams  # noqa: E402
+from mathtune.models.prompts import format_prompt  # noqa: E402
+from mathtune.rl.setup import GrpoPaths  # noqa: E402
+from mathtune.training.adapters import save_adapter  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def model_params(**changes) -> ModelParams:
@@ -49,7 +67,10 @@ def save_random_adapter(location: ModelLocation, path: Path, seed: int) -> None:
 
     LoRA starts as a no-op (B = 0); random B weights make an adapter's pass show.
     """
-    model = add_lora_adapter(load_base_model(location), LoraParams(4, 8, 0.0, ["q_proj", "v_proj"]))
+    model = add_lora_adapter(
+        load_base_model(location),
+        LoraParams(r=4, alpha=8, dropout=0.0, target_modules=["q_proj", "v_proj"]),
+    )
     torch.manual_seed(seed)
     for name, weight in model.named_parameters():
         if "lora_B" in name:
@@ -83,3 +104,188 @@ def tiny_model_dir(tmp_path_factory, embedded_tokenizer) -> Path:
     LlamaForCausalLM(config).save_pretrained(directory)
     embedded_tokenizer.save_pretrained(directory)
     return directory
+
+
+SAVE_STEPS, MAX_STEPS = 2, 6  # tiny_params' checkpoint cadence and run length
+
+
+def changed(section: BaseModel, **changes: Any) -> Any:
+    """A copy of a params section with `changes` applied, validated again."""
+    return type(section).model_validate(
+        section.model_dump()
+        | {
+            key: value.model_dump() if isinstance(value, BaseModel) else value
+            for key, value in changes.items()
+        }
+    )
+
+
+def make_rows(count: int) -> list[dict[str, str]]:
+    """OpenR1-shaped rows with targets of varied length."""
+    return [
+        {
+            "uuid": f"row-{index}",
+            "problem": f"What is {index} + {index + 3}?",
+            "answer": str(2 * index + 3),
+            "target": "Add. " * (index % 4) + f"${index} + {index + 3} = {2 * index + 3}$.",
+            "problem_type": "Algebra",
+            "question_type": "math-word-problem",
+            "source": "test",
+        }
+        for index in range(count)
+    ]
+
+
+def write_rows(path: Path, rows: list[dict[str, str]]) -> Path:
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    return path
+
+
+def tiny_params(model_dir: Path, lora_dropout: float = 0.05, **train_changes) -> Params:
+    """params.yaml with the tiny local model, a few small steps and W&B off."""
+    params = load_params(REPO / "params.yaml")
+    train = {
+        "lr": 1e-3,
+        "max_steps": MAX_STEPS,
+        "per_device_batch_size": 2,
+        "logging_steps": 1,
+        "eval_steps": 3,
+        "save_steps": SAVE_STEPS,
+        "max_length": 128,
+        "lora": changed(params.train.lora, dropout=lora_dropout),
+    }
+    return changed(
+        params,
+        model=model_params(source="local", local_dir=str(model_dir)),
+        train=changed(params.train, **(train | train_changes)),
+        wandb=changed(params.wandb, mode="disabled"),
+    )
+
+
+def grpo_params(model_dir: Path, **grpo_changes) -> Params:
+    """params.yaml with the tiny model and a two-step GRPO run of tiny completions."""
+    params = tiny_params(model_dir)
+    changes = {
+        "steps": 2,
+        "prompts_per_step": 2,
+        "generations_per_prompt": 2,
+        "max_completion_length": 8,
+        "save_steps": 1,
+        "summary_steps": 1,
+        "logged_completions": 4,
+    }
+    return changed(params, grpo=changed(params.grpo, **(changes | grpo_changes)))
+
+
+@pytest.fixture(scope="session")
+def grpo_inputs(tiny_model_dir, tmp_path_factory) -> GrpoPaths:
+    """A train split and an SFT adapter for the tiny model (outputs go to unused paths)."""
+    directory = tmp_path_factory.mktemp("grpo-inputs")
+    params = grpo_params(tiny_model_dir)
+    location = locate_model(params.model)
+    model = add_lora_adapter(load_base_model(location), params.train.lora)
+    save_adapter(model, load_tokenizer(location), location, directory / "adapter")
+    train = write_rows(directory / "train.parquet", make_rows(8))
+    return GrpoPaths(train, directory / "adapter", directory / "unused", directory / "unused")
+
+
+def prediction(**changes) -> Prediction:
+    defaults = dict(
+        model="base",
+        split="seen",
+        sample=None,
+        uuid="u",
+        problem="p",
+        problem_type="Algebra",
+        family="sum",
+        gold="1",
+        generation="g",
+        extracted_answer=None,
+        extraction_strategy=None,
+        correct=False,
+        format_ok=False,
+        grader_timed_out=False,
+        reasoning_quality=0.0,
+        generated_tokens=10,
+        truncated=False,
+    )
+    return Prediction(**(defaults | changes))
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> str:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return str(path)
+
+
+def load_tokenizer_with_eos(tokenizer, eos_token: str):
+    """A copy of `tokenizer` whose eos is not the end-of-turn token, as in Qwen2.5 base."""
+    changed = copy.deepcopy(tokenizer)
+    changed.eos_token = eos_token
+    changed.pad_token = eos_token
+    return changed
+
+
+# What a stage logs about its process under `accelerate launch`: rank, world size and pid.
+PROCESS_LINE = re.compile(r"process (\d) of (\d) \(pid (\d+)\)")
+
+
+def child_env() -> dict[str, str]:
+    """The child processes import this checkout's package and never touch a network."""
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    return os.environ | {
+        "PYTHONPATH": path,
+        "HF_HUB_OFFLINE": "1",
+        "WANDB_MODE": "offline",
+        "WANDB_SILENT": "true",
+    }
+
+
+def launch(workdir: Path, processes: int, script: list[str]) -> subprocess.CompletedProcess:
+    """`python -m mathtune.core.launch` in `workdir`, as dvc.yaml runs it."""
+    if not (workdir / "configs").exists():
+        (workdir / "configs").symlink_to(REPO / "configs")
+    command = [sys.executable, "-m", "mathtune.core.launch", "--processes", str(processes)]
+    command += ["--strategy", "ddp", "--", *script]
+    return subprocess.run(command, cwd=workdir, env=child_env(), capture_output=True, text=True)
+
+
+# A few problems the tiny random model answers in `TINY_NEW_TOKENS` tokens (generation tests).
+TINY_PROBLEMS = [
+    "What is 2 + 3?",
+    "Tom has 23 apples and gets 15 more. How many apples does Tom have now?",
+    "Solve x + 1 = 4.",
+    "A rectangle is 3 by 4. What is its area, and what is its perimeter in centimetres?",
+    "Compute 7 * 6.",
+]
+TINY_NEW_TOKENS = 6
+
+
+@pytest.fixture(scope="module")
+def tiny_location(tiny_model_dir):
+    return locate_model(model_params(source="local", local_dir=str(tiny_model_dir)))
+
+
+@pytest.fixture(scope="module")
+def tiny_tokenizer(tiny_location):
+    return load_tokenizer(tiny_location)
+
+
+@pytest.fixture(scope="module")
+def tiny_generator(tiny_location):
+    return prepare_for_generation(load_base_model(tiny_location), "fp32")
+
+
+@pytest.fixture(scope="module")
+def tiny_prompts(tiny_tokenizer):
+    return [format_prompt(tiny_tokenizer, problem) for problem in TINY_PROBLEMS]
+
+
+@contextlib.contextmanager
+def stage_fails(capsys: pytest.CaptureFixture, message: str) -> Iterator[None]:
+    """The block runs a stage's main(), which must stop with exit status 2 and print
+    `<stage> failed: ...` matching `message` (a regular expression) on stderr."""
+    with pytest.raises(SystemExit) as caught:
+        yield
+    assert caught.value.code == 2
+    error = capsys.readouterr().err
+    assert re.search(rf"\w+ failed: .*{message}", error), error

@@ -50,7 +50,7 @@ def imported_package_modules(script: Path | str) -> set[str]:
     return {str(Path(path).resolve().relative_to(REPO)) for path in paths}
 
 
-LAUNCHER = ["python", "-m", "mathtune.launch"]
+LAUNCHER = ["python", "-m", "mathtune.core.launch"]
 
 
 @pytest.mark.parametrize("stage", sorted(PIPELINE))
@@ -65,7 +65,7 @@ def test_stage_deps_list_exactly_the_modules_it_imports(stage):
     assert script in spec["deps"]
     expected = imported_package_modules(REPO / script)
     if launched:
-        expected |= imported_package_modules("mathtune.launch")
+        expected |= imported_package_modules("mathtune.core.launch")
         assert "configs/accelerate" in spec["deps"]
     assert declared == expected
 

@@ -147,7 +147,9 @@ def test_exp_run_with_two_processes_launches_train_and_grpo_on_two(project):
     # grpo.enabled as well: the workspace keeps the params of the experiments run before.
     command = ["dvc", "exp", "run", "-S", "launch.num_processes=2", "-S", "grpo.enabled=true"]
     output = run(command, project)
-    assert "python -m mathtune.launch --processes 2 --strategy ddp --allocator mimalloc" in output
+    assert (
+        "python -m mathtune.core.launch --processes 2 --strategy ddp --allocator mimalloc" in output
+    )
     assert "accelerate.commands.launch --config_file configs/accelerate/ddp.yaml" in output
     assert "process 1 of 2" in output and "process 0 of 2" in output
     metrics = json.loads((project / "metrics/train.json").read_text())

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import random
 
-from mathtune.curriculum.problems import NAMES, Problem, paren, pick
+from mathtune.curriculum.problems import NAMES, WorkedProblem, paren, pick
 
 
 def _signed(value: int) -> str:
     return f"- {abs(value)}" if value < 0 else f"+ {value}"
 
 
-def linear_equation(rng: random.Random) -> Problem:
+def linear_equation(rng: random.Random) -> WorkedProblem:
     x, a, b = rng.randint(-9, 15), rng.randint(2, 9), rng.randint(-20, 30)
     c = a * x + b
     equation = f"{a}x {_signed(b)} = {c}" if b else f"{a}x = {c}"
@@ -33,10 +33,10 @@ def linear_equation(rng: random.Random) -> Problem:
         move = "Subtract" if b > 0 else "Add"
         steps.append(f"{move} {abs(b)} on both sides: ${a}x = {c} {_signed(-b)} = {a * x}$.")
     steps.append(f"Divide both sides by {a}: $x = {a * x} \\div {a} = {x}$.")
-    return Problem(text, steps, str(x))
+    return WorkedProblem(text, steps, str(x))
 
 
-def number_puzzle(rng: random.Random) -> Problem:
+def number_puzzle(rng: random.Random) -> WorkedProblem:
     x, a, b = rng.randint(2, 20), rng.randint(2, 6), rng.randint(1, 25)
     result = a * x + b
     name = rng.choice(NAMES)
@@ -54,20 +54,20 @@ def number_puzzle(rng: random.Random) -> Problem:
         f"Undo the addition: ${result} - {b} = {result - b}$, so ${a}n = {result - b}$.",
         f"Undo the multiplication: $n = {result - b} \\div {a} = {x}$.",
     ]
-    return Problem(text, steps, str(x))
+    return WorkedProblem(text, steps, str(x))
 
 
-def linear_system(rng: random.Random) -> Problem:
+def linear_system(rng: random.Random) -> WorkedProblem:
     x, y = rng.randint(-5, 9), rng.randint(-5, 9)
     text = f"Solve the system of equations $x + y = {x + y}$ and $x - y = {x - y}$."
     steps = [
         f"Add the two equations: $2x = {x + y} + {paren(x - y)} = {2 * x}$, so $x = {x}$.",
         f"Then $y = {x + y} - {paren(x)} = {y}$.",
     ]
-    return Problem(text, steps, f"x={x}, y={y}")
+    return WorkedProblem(text, steps, f"x={x}, y={y}")
 
 
-def linear_system_substitution(rng: random.Random) -> Problem:
+def linear_system_substitution(rng: random.Random) -> WorkedProblem:
     x, y, a = rng.randint(1, 9), rng.randint(1, 9), rng.randint(2, 5)
     first, second = x + y, a * x + y
     text = pick(
@@ -82,10 +82,10 @@ def linear_system_substitution(rng: random.Random) -> Problem:
         f"So $x = {second - first} \\div {a - 1} = {x}$.",
         f"Then $y = {first} - {x} = {y}$.",
     ]
-    return Problem(text, steps, f"x={x}, y={y}")
+    return WorkedProblem(text, steps, f"x={x}, y={y}")
 
 
-def quadratic_roots(rng: random.Random) -> Problem:
+def quadratic_roots(rng: random.Random) -> WorkedProblem:
     low, high = sorted(rng.sample(range(-6, 10), 2))
     total, product = low + high, low * high
     equation = f"x^2 {'-' if total > 0 else '+'} {abs(total)}x {'-' if product < 0 else '+'} "
@@ -97,10 +97,10 @@ def quadratic_roots(rng: random.Random) -> Problem:
         f"So the equation factors as ${factors} = 0$.",
         f"The solutions are $x = {low}$ and $x = {high}$.",
     ]
-    return Problem(text, steps, f"{low}, {high}")
+    return WorkedProblem(text, steps, f"{low}, {high}")
 
 
-def age_problem(rng: random.Random) -> Problem:
+def age_problem(rng: random.Random) -> WorkedProblem:
     child, gap, years = rng.randint(3, 15), rng.randint(20, 35), rng.randint(2, 10)
     first, second = rng.sample(NAMES, 2)
     text = (
@@ -112,7 +112,7 @@ def age_problem(rng: random.Random) -> Problem:
         f"So $2a = {2 * child + gap} - {gap} = {2 * child}$ and $a = {child}$.",
         f"In {years} years: ${child} + {years} = {child + years}$.",
     ]
-    return Problem(text, steps, str(child + years))
+    return WorkedProblem(text, steps, str(child + years))
 
 
 FAMILIES = {

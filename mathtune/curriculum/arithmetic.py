@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 
-from mathtune.curriculum.problems import NAMES, Problem, paren, pick
+from mathtune.curriculum.problems import NAMES, WorkedProblem, paren, pick
 from mathtune.curriculum.steps import add_steps, multiply_steps, subtract_steps
 
 
@@ -20,7 +20,7 @@ def _operands(rng: random.Random) -> tuple[int, int]:
     return rng.randint(low, high), rng.randint(10, high)
 
 
-def addition(rng: random.Random) -> Problem:
+def addition(rng: random.Random) -> WorkedProblem:
     a, b = _operands(rng)
     text = pick(
         rng,
@@ -30,10 +30,10 @@ def addition(rng: random.Random) -> Problem:
         f"Calculate ${a} + {b}$.",
         f"Add {a} and {b}.",
     )
-    return Problem(text, add_steps(a, b), str(a + b))
+    return WorkedProblem(text, add_steps(a, b), str(a + b))
 
 
-def subtraction(rng: random.Random) -> Problem:
+def subtraction(rng: random.Random) -> WorkedProblem:
     a, b = sorted(_operands(rng), reverse=True)
     text = pick(
         rng,
@@ -43,10 +43,10 @@ def subtraction(rng: random.Random) -> Problem:
         f"Find the difference between {a} and {b}.",
         f"Calculate ${a} - {b}$.",
     )
-    return Problem(text, subtract_steps(a, b), str(a - b))
+    return WorkedProblem(text, subtract_steps(a, b), str(a - b))
 
 
-def multiplication(rng: random.Random) -> Problem:
+def multiplication(rng: random.Random) -> WorkedProblem:
     a = rng.randint(12, 99) if rng.random() < 0.7 else rng.randint(100, 400)
     b = rng.randint(3, 9) if rng.random() < 0.6 or a >= 100 else rng.randint(11, 39)
     text = pick(
@@ -57,10 +57,10 @@ def multiplication(rng: random.Random) -> Problem:
         f"Multiply {a} by {b}.",
         f"Calculate ${a} \\cdot {b}$.",
     )
-    return Problem(text, multiply_steps(a, b), str(a * b))
+    return WorkedProblem(text, multiply_steps(a, b), str(a * b))
 
 
-def exact_division(rng: random.Random) -> Problem:
+def exact_division(rng: random.Random) -> WorkedProblem:
     divisor, quotient = rng.randint(2, 12), rng.randint(3, 40)
     number = divisor * quotient
     text = pick(
@@ -74,10 +74,10 @@ def exact_division(rng: random.Random) -> Problem:
         f"Find the number that times {divisor} gives {number}.",
         f"${divisor} \\times {quotient} = {number}$, so ${number} \\div {divisor} = {quotient}$.",
     ]
-    return Problem(text, steps, str(quotient))
+    return WorkedProblem(text, steps, str(quotient))
 
 
-def division_remainder(rng: random.Random) -> Problem:
+def division_remainder(rng: random.Random) -> WorkedProblem:
     divisor = rng.randint(3, 12)
     quotient, remainder = rng.randint(3, 30), rng.randint(1, divisor - 1)
     number = divisor * quotient + remainder
@@ -94,10 +94,10 @@ def division_remainder(rng: random.Random) -> Problem:
         f"${divisor} \\times {quotient} = {divisor * quotient}$.",
         f"The remainder is ${number} - {divisor * quotient} = {remainder}$.",
     ]
-    return Problem(text, steps, str(remainder), "Number Theory")
+    return WorkedProblem(text, steps, str(remainder), "Number Theory")
 
 
-def order_of_operations(rng: random.Random) -> Problem:
+def order_of_operations(rng: random.Random) -> WorkedProblem:
     a, b, c = rng.randint(2, 20), rng.randint(2, 9), rng.randint(2, 9)
     if rng.random() < 0.5:
         expression, value = f"{a} + {b} \\times {c}", a + b * c
@@ -117,10 +117,10 @@ def order_of_operations(rng: random.Random) -> Problem:
     text = pick(
         rng, f"Evaluate ${expression}$.", f"Compute {plain}.", f"What is the value of {plain}?"
     )
-    return Problem(text, steps, str(value))
+    return WorkedProblem(text, steps, str(value))
 
 
-def negative_numbers(rng: random.Random) -> Problem:
+def negative_numbers(rng: random.Random) -> WorkedProblem:
     a, b = rng.randint(-30, 30), rng.randint(-30, 30)
     operation = rng.choice(("+", "-", "\\times"))
     value = {"+": a + b, "-": a - b, "\\times": a * b}[operation]
@@ -137,17 +137,17 @@ def negative_numbers(rng: random.Random) -> Problem:
         f"What is {expression.replace(chr(92) + 'times', '*')}?",
         f"Calculate {expression.replace(chr(92) + 'times', 'times')}.",
     )
-    return Problem(text, [rule, f"${expression} = {value}$."], str(value))
+    return WorkedProblem(text, [rule, f"${expression} = {value}$."], str(value))
 
 
-def temperature(rng: random.Random) -> Problem:
+def temperature(rng: random.Random) -> WorkedProblem:
     start, fall = rng.randint(-5, 12), rng.randint(5, 20)
     text = (
         f"At 6 a.m. the temperature was {start} degrees Celsius. By midnight it had fallen "
         f"by {fall} degrees. What was the temperature at midnight, in degrees Celsius?"
     )
     steps = [f"A fall means subtracting: ${start} - {fall} = {start - fall}$."]
-    return Problem(text, steps, str(start - fall))
+    return WorkedProblem(text, steps, str(start - fall))
 
 
 FAMILIES = {

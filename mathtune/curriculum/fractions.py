@@ -12,11 +12,11 @@ import math
 import random
 from decimal import Decimal
 
-from mathtune.curriculum.problems import NAMES, Problem, pick
+from mathtune.curriculum.problems import NAMES, WorkedProblem, pick
 from mathtune.curriculum.steps import add_steps, decimal, frac
 
 
-def fraction_addition(rng: random.Random) -> Problem:
+def fraction_addition(rng: random.Random) -> WorkedProblem:
     b, d = rng.sample(range(2, 10), 2)
     a, c = rng.randint(1, b - 1), rng.randint(1, d - 1)
     common = b * d // math.gcd(b, d)
@@ -38,10 +38,10 @@ def fraction_addition(rng: random.Random) -> Problem:
     ]
     if answer != f"\\frac{{{top}}}{{{common}}}":
         steps.append(f"In lowest terms, $\\frac{{{top}}}{{{common}}} = {answer}$.")
-    return Problem(text, steps, answer)
+    return WorkedProblem(text, steps, answer)
 
 
-def fraction_simplify(rng: random.Random) -> Problem:
+def fraction_simplify(rng: random.Random) -> WorkedProblem:
     top, bottom = sorted(rng.sample(range(1, 13), 2))
     while math.gcd(top, bottom) != 1:
         top, bottom = sorted(rng.sample(range(1, 13), 2))
@@ -58,10 +58,10 @@ def fraction_simplify(rng: random.Random) -> Problem:
         f"Divide both by {factor}: ${n} \\div {factor} = {top}$ and "
         f"${d} \\div {factor} = {bottom}$.",
     ]
-    return Problem(text, steps, frac(n, d), "Number Theory")
+    return WorkedProblem(text, steps, frac(n, d), "Number Theory")
 
 
-def fraction_of_number(rng: random.Random) -> Problem:
+def fraction_of_number(rng: random.Random) -> WorkedProblem:
     bottom = rng.randint(2, 9)
     top = rng.randint(1, bottom - 1)
     while math.gcd(top, bottom) != 1:
@@ -79,10 +79,10 @@ def fraction_of_number(rng: random.Random) -> Problem:
         f"First divide by {bottom}: ${number} \\div {bottom} = {part}$.",
         f"Then multiply by {top}: ${top} \\times {part} = {top * part}$.",
     ]
-    return Problem(text, steps, str(top * part))
+    return WorkedProblem(text, steps, str(top * part))
 
 
-def pizza_fraction(rng: random.Random) -> Problem:
+def pizza_fraction(rng: random.Random) -> WorkedProblem:
     slices = rng.choice((6, 8, 10, 12))
     a = rng.randint(1, slices - 2)
     b = rng.randint(1, slices - 1 - a)
@@ -97,10 +97,10 @@ def pizza_fraction(rng: random.Random) -> Problem:
         steps.append(
             f"Divide top and bottom by {common}: $\\frac{{{eaten}}}{{{slices}}} = {answer}$."
         )
-    return Problem(text, steps, answer)
+    return WorkedProblem(text, steps, answer)
 
 
-def decimal_addition(rng: random.Random) -> Problem:
+def decimal_addition(rng: random.Random) -> WorkedProblem:
     a, b = rng.randint(101, 999), rng.randint(11, 999)
     x, y = decimal(a), decimal(b)
     text = pick(rng, f"Compute {x} + {y}.", f"What is {x} plus {y}?", f"Add {x} and {y}.")
@@ -109,10 +109,10 @@ def decimal_addition(rng: random.Random) -> Problem:
         *add_steps(a, b)[:-1],
         f"Put the point back: ${x} + {y} = {decimal(a + b)}$.",
     ]
-    return Problem(text, steps, decimal(a + b))
+    return WorkedProblem(text, steps, decimal(a + b))
 
 
-def price_decimal(rng: random.Random) -> Problem:
+def price_decimal(rng: random.Random) -> WorkedProblem:
     cents = rng.randint(0, 4) * 100 + rng.choice((25, 50, 75))
     # Only counts that leave a fractional total, so the answer is a decimal.
     count = rng.choice([count for count in range(2, 10) if cents * count % 100])
@@ -120,7 +120,7 @@ def price_decimal(rng: random.Random) -> Problem:
     total = f"{price * count:f}".rstrip("0").rstrip(".")
     text = f"A notebook costs {price} dollars. How many dollars do {count} notebooks cost?"
     steps = [f"Multiply the price by the number of notebooks: ${price} \\times {count} = {total}$."]
-    return Problem(text, steps, total)
+    return WorkedProblem(text, steps, total)
 
 
 FAMILIES = {

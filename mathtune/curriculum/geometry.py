@@ -10,28 +10,28 @@ from __future__ import annotations
 
 import random
 
-from mathtune.curriculum.problems import Problem, pick
+from mathtune.curriculum.problems import WorkedProblem, pick
 from mathtune.curriculum.steps import add_steps, multiply_steps
 
 
-def rectangle(rng: random.Random) -> Problem:
+def rectangle(rng: random.Random) -> WorkedProblem:
     length, width = rng.randint(3, 15), rng.randint(2, 12)
     text = f"A rectangle is {length} cm long and {width} cm wide. "
     if rng.random() < 0.5:
         area = length * width
         steps = [f"Area is length times width: ${length} \\times {width} = {area}$."]
         answer = f"{area}\\mathrm{{~cm}}^{{2}}"
-        return Problem(text + "What is its area?", steps, answer, "Geometry")
+        return WorkedProblem(text + "What is its area?", steps, answer, "Geometry")
     perimeter = 2 * (length + width)
     steps = [
         f"Perimeter is twice the sum of the sides: $2 \\times ({length} + {width}) = {perimeter}$."
     ]
-    return Problem(
+    return WorkedProblem(
         text + "What is its perimeter?", steps, f"{perimeter}\\mathrm{{~cm}}", "Geometry"
     )
 
 
-def area(rng: random.Random) -> Problem:
+def area(rng: random.Random) -> WorkedProblem:
     if rng.random() < 0.5:
         base, height = 2 * rng.randint(2, 15), rng.randint(3, 20)
         text = pick(
@@ -45,7 +45,7 @@ def area(rng: random.Random) -> Problem:
             f"Half the base is ${base} \\div 2 = {base // 2}$.",
             *multiply_steps(base // 2, height),
         ]
-        return Problem(text, steps, str(base // 2 * height), "Geometry")
+        return WorkedProblem(text, steps, str(base // 2 * height), "Geometry")
     length, width = rng.randint(11, 40), rng.randint(3, 9)
     text = pick(
         rng,
@@ -54,10 +54,10 @@ def area(rng: random.Random) -> Problem:
         f"What is the area of a {length} by {width} rectangle?",
     )
     steps = ["Area is length times width.", *multiply_steps(length, width)]
-    return Problem(text, steps, str(length * width), "Geometry")
+    return WorkedProblem(text, steps, str(length * width), "Geometry")
 
 
-def perimeter(rng: random.Random) -> Problem:
+def perimeter(rng: random.Random) -> WorkedProblem:
     shape = rng.choice(("square", "triangle", "rectangle"))
     if shape == "square":
         side = rng.randint(3, 40)
@@ -67,22 +67,22 @@ def perimeter(rng: random.Random) -> Problem:
             f"Find the perimeter of a square with side length {side}.",
         )
         steps = [f"A square has 4 equal sides: $4 \\times {side} = {4 * side}$."]
-        return Problem(text, steps, str(4 * side), "Geometry")
+        return WorkedProblem(text, steps, str(4 * side), "Geometry")
     if shape == "triangle":
         a, b, c = sorted(rng.sample(range(5, 30), 3))
         text = f"A triangle has sides {a}, {b} and {c}. What is its perimeter?"
         steps = [f"Add the sides: ${a} + {b} = {a + b}$.", *add_steps(a + b, c)]
-        return Problem(text, steps, str(a + b + c), "Geometry")
+        return WorkedProblem(text, steps, str(a + b + c), "Geometry")
     length, width = rng.randint(10, 60), rng.randint(5, 30)
     text = f"A field is {length} m long and {width} m wide. How many meters of fence go around it?"
     steps = [
         *add_steps(length, width),
         f"Twice that: $2 \\times {length + width} = {2 * (length + width)}$.",
     ]
-    return Problem(text, steps, str(2 * (length + width)), "Geometry")
+    return WorkedProblem(text, steps, str(2 * (length + width)), "Geometry")
 
 
-def triangle_angle(rng: random.Random) -> Problem:
+def triangle_angle(rng: random.Random) -> WorkedProblem:
     a = rng.randint(20, 100)
     b = rng.randint(20, 160 - a)
     text = pick(
@@ -95,10 +95,10 @@ def triangle_angle(rng: random.Random) -> Problem:
         "The angles of a triangle add up to 180°.",
         f"${a} + {b} = {a + b}$, and $180 - {a + b} = {180 - a - b}$.",
     ]
-    return Problem(text, steps, str(180 - a - b), "Geometry")
+    return WorkedProblem(text, steps, str(180 - a - b), "Geometry")
 
 
-def line_angle(rng: random.Random) -> Problem:
+def line_angle(rng: random.Random) -> WorkedProblem:
     if rng.random() < 0.5:
         a = rng.randint(15, 165)
         text = pick(
@@ -107,7 +107,7 @@ def line_angle(rng: random.Random) -> Problem:
             f"What is the supplement of an angle of {a} degrees?",
         )
         steps = ["Angles on a straight line add up to 180°.", f"$180 - {a} = {180 - a}$."]
-        return Problem(text, steps, str(180 - a), "Geometry")
+        return WorkedProblem(text, steps, str(180 - a), "Geometry")
     a = rng.randint(5, 85)
     text = pick(
         rng,
@@ -115,7 +115,7 @@ def line_angle(rng: random.Random) -> Problem:
         f"Two angles form a right angle. One is {a}°. What is the other, in degrees?",
     )
     steps = ["Complementary angles add up to 90°.", f"$90 - {a} = {90 - a}$."]
-    return Problem(text, steps, str(90 - a), "Geometry")
+    return WorkedProblem(text, steps, str(90 - a), "Geometry")
 
 
 FAMILIES = {

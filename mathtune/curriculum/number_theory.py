@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import random
 
-from mathtune.curriculum.problems import NAMES, Problem, pick
+from mathtune.curriculum.problems import NAMES, WorkedProblem, pick
 
 
 def _euclid(a: int, b: int) -> list[str]:
@@ -23,7 +23,7 @@ def _euclid(a: int, b: int) -> list[str]:
     return [*steps, f"The last non-zero remainder is {a}."]
 
 
-def gcd_problem(rng: random.Random) -> Problem:
+def gcd_problem(rng: random.Random) -> WorkedProblem:
     common = rng.randint(2, 15)
     a, b = (common * k for k in rng.sample(range(2, 13), 2))
     a, b = max(a, b), min(a, b)
@@ -33,10 +33,10 @@ def gcd_problem(rng: random.Random) -> Problem:
         f"What is $\\gcd({a}, {b})$?",
         f"What is the largest number that divides both {a} and {b}?",
     )
-    return Problem(text, _euclid(a, b), str(math.gcd(a, b)), "Number Theory")
+    return WorkedProblem(text, _euclid(a, b), str(math.gcd(a, b)), "Number Theory")
 
 
-def lcm_problem(rng: random.Random) -> Problem:
+def lcm_problem(rng: random.Random) -> WorkedProblem:
     a, b = rng.sample(range(2, 21), 2)
     answer = a * b // math.gcd(a, b)
     text = pick(
@@ -50,14 +50,14 @@ def lcm_problem(rng: random.Random) -> Problem:
         f"$\\gcd({a}, {b}) = {math.gcd(a, b)}$.",
         f"$\\operatorname{{lcm}} = {a} \\times {b} \\div {math.gcd(a, b)} = {answer}$.",
     ]
-    return Problem(text, steps, str(answer), "Number Theory")
+    return WorkedProblem(text, steps, str(answer), "Number Theory")
 
 
 def _is_prime(n: int) -> bool:
     return n > 1 and all(n % d for d in range(2, math.isqrt(n) + 1))
 
 
-def primes(rng: random.Random) -> Problem:
+def primes(rng: random.Random) -> WorkedProblem:
     low = rng.randint(2, 60)
     high = low + rng.randint(8, 20)
     found = [n for n in range(low, high + 1) if _is_prime(n)]
@@ -71,7 +71,7 @@ def primes(rng: random.Random) -> Problem:
             f"Check each number from {low} to {high} for a divisor up to its square root.",
             f"The primes are {', '.join(map(str, found)) or 'none'}: {len(found)} of them.",
         ]
-        return Problem(text, steps, str(len(found)), "Number Theory")
+        return WorkedProblem(text, steps, str(len(found)), "Number Theory")
     nxt = next(n for n in range(high + 1, 2 * high + 2) if _is_prime(n))
     text = f"What is the smallest prime number greater than {high}?"
     steps = [
@@ -79,10 +79,10 @@ def primes(rng: random.Random) -> Problem:
         for n in range(high + 1, nxt)
     ]
     steps.append(f"{nxt} has no divisor between 2 and {math.isqrt(nxt)}, so it is prime.")
-    return Problem(text, steps, str(nxt), "Number Theory")
+    return WorkedProblem(text, steps, str(nxt), "Number Theory")
 
 
-def remainder_choice(rng: random.Random) -> Problem:
+def remainder_choice(rng: random.Random) -> WorkedProblem:
     number, divisor = rng.randint(20, 99), rng.randint(5, 9)
     quotient, remainder = divmod(number, divisor)
     options = sorted({remainder, *rng.sample([r for r in range(divisor) if r != remainder], 4)})
@@ -94,10 +94,10 @@ def remainder_choice(rng: random.Random) -> Problem:
         f"${divisor} \\times {quotient} = {divisor * quotient}$.",
         f"The remainder is ${number} - {divisor * quotient} = {remainder}$, option ({letter}).",
     ]
-    return Problem(text, steps, letter, "Number Theory", "MCQ")
+    return WorkedProblem(text, steps, letter, "Number Theory", "MCQ")
 
 
-def handshakes(rng: random.Random) -> Problem:
+def handshakes(rng: random.Random) -> WorkedProblem:
     people = rng.randint(3, 15)
     text = (
         f"At a party, each of {people} people shakes hands once with every other person. "
@@ -109,10 +109,10 @@ def handshakes(rng: random.Random) -> Problem:
         f"Each handshake was counted twice: $\\frac{{{people * (people - 1)}}}{{2}} = "
         f"{people * (people - 1) // 2}$.",
     ]
-    return Problem(text, steps, str(people * (people - 1) // 2), "Combinatorics")
+    return WorkedProblem(text, steps, str(people * (people - 1) // 2), "Combinatorics")
 
 
-def outfits(rng: random.Random) -> Problem:
+def outfits(rng: random.Random) -> WorkedProblem:
     shirts, pants, hats = rng.randint(2, 9), rng.randint(2, 8), rng.randint(2, 5)
     name = rng.choice(NAMES)
     if rng.random() < 0.5:
@@ -125,7 +125,7 @@ def outfits(rng: random.Random) -> Problem:
         )
         steps = [f"Each of the {shirts} choices pairs with each of the {pants} others."]
         steps.append(f"${shirts} \\times {pants} = {shirts * pants}$.")
-        return Problem(text, steps, str(shirts * pants), "Combinatorics")
+        return WorkedProblem(text, steps, str(shirts * pants), "Combinatorics")
     text = (
         f"{name} picks one of {shirts} shirts, one of {pants} pairs of pants and one of "
         f"{hats} hats. How many outfits are possible?"
@@ -134,7 +134,7 @@ def outfits(rng: random.Random) -> Problem:
         f"Multiply the choices: ${shirts} \\times {pants} = {shirts * pants}$.",
         f"${shirts * pants} \\times {hats} = {shirts * pants * hats}$.",
     ]
-    return Problem(text, steps, str(shirts * pants * hats), "Combinatorics")
+    return WorkedProblem(text, steps, str(shirts * pants * hats), "Combinatorics")
 
 
 FAMILIES = {

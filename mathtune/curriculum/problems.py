@@ -1,9 +1,9 @@
 """The shape every curriculum family returns, and the names and items its stories use.
 
-A family is a function of one `random.Random` that returns a `Problem`: the text, the steps
+A family is a function of one `random.Random` that returns a `WorkedProblem`: the text, the steps
 of a worked solution (each arithmetic step written out) and the exact answer to box.
 
-    >>> Problem("Compute 2 + 3.", ["$2 + 3 = 5$."], "5").problem_type
+    >>> WorkedProblem("Compute 2 + 3.", ["$2 + 3 = 5$."], "5").problem_type
     'Algebra'
 """
 
@@ -18,7 +18,7 @@ ITEMS = ("apples", "marbles", "stickers", "books", "coins", "shells", "pencils",
 
 
 @dataclass(frozen=True)
-class Problem:
+class WorkedProblem:
     """One generated problem: text, solution steps and the exact boxed answer."""
 
     problem: str
@@ -28,7 +28,7 @@ class Problem:
     question_type: str = "math-word-problem"
 
 
-Family = Callable[[random.Random], Problem]
+Family = Callable[[random.Random], WorkedProblem]
 
 
 def paren(value: int) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 
-from mathtune.curriculum.problems import NAMES, Problem, pick
+from mathtune.curriculum.problems import NAMES, WorkedProblem, pick
 from mathtune.curriculum.steps import add_steps
 
 # (big unit, its singular, small unit, small units per big unit)
@@ -25,7 +25,7 @@ UNITS = (
 )
 
 
-def percent_of(rng: random.Random) -> Problem:
+def percent_of(rng: random.Random) -> WorkedProblem:
     percent = rng.choice((5, 10, 20, 25, 30, 40, 50, 60, 75, 15))
     number = 20 * rng.randint(1, 25)
     value = number * percent // 100
@@ -41,10 +41,10 @@ def percent_of(rng: random.Random) -> Problem:
         f"{percent}% means {percent} out of 100: ${number} \\div 100 = {number / 100:g}$.",
         f"Then ${number / 100:g} \\times {percent} = {value}$.",
     ]
-    return Problem(text, steps, str(value))
+    return WorkedProblem(text, steps, str(value))
 
 
-def percent_change(rng: random.Random) -> Problem:
+def percent_change(rng: random.Random) -> WorkedProblem:
     old, percent = 20 * rng.randint(2, 10), rng.choice((10, 20, 25, 50, 75))
     change = old * percent // 100
     if rng.random() < 0.5:
@@ -67,10 +67,10 @@ def percent_change(rng: random.Random) -> Problem:
         f"As a share of the old value: $\\frac{{{change}}}{{{old}}} \\times 100\\% "
         f"= {percent}\\%$.",
     ]
-    return Problem(text, steps, f"{percent}\\%")
+    return WorkedProblem(text, steps, f"{percent}\\%")
 
 
-def ratio_share(rng: random.Random) -> Problem:
+def ratio_share(rng: random.Random) -> WorkedProblem:
     a, b = rng.sample(range(1, 8), 2)
     unit = rng.randint(2, 12)
     total = (a + b) * unit
@@ -86,10 +86,10 @@ def ratio_share(rng: random.Random) -> Problem:
         f"One part is ${total} \\div {a + b} = {unit}$.",
         f"The second share is ${b} \\times {unit} = {b * unit}$.",
     ]
-    return Problem(text, steps, str(b * unit))
+    return WorkedProblem(text, steps, str(b * unit))
 
 
-def speed_distance(rng: random.Random) -> Problem:
+def speed_distance(rng: random.Random) -> WorkedProblem:
     speed, hours = rng.randint(3, 90), rng.randint(2, 6)
     distance = speed * hours
     if rng.random() < 0.5:
@@ -99,17 +99,17 @@ def speed_distance(rng: random.Random) -> Problem:
             f"A cyclist rides for {hours} hours at {speed} km/h. How many km does she ride?",
         )
         steps = [f"Distance is speed times time: ${speed} \\times {hours} = {distance}$."]
-        return Problem(text, steps, str(distance))
+        return WorkedProblem(text, steps, str(distance))
     text = pick(
         rng,
         f"A train covers {distance} km in {hours} hours. What is its average speed in km/h?",
         f"{rng.choice(NAMES)} walks {distance} km in {hours} hours. How many km per hour is that?",
     )
     steps = [f"Speed is distance divided by time: ${distance} \\div {hours} = {speed}$."]
-    return Problem(text, steps, str(speed))
+    return WorkedProblem(text, steps, str(speed))
 
 
-def runner_speed(rng: random.Random) -> Problem:
+def runner_speed(rng: random.Random) -> WorkedProblem:
     speed, hours = rng.randint(3, 20), rng.randint(2, 6)
     text = (
         f"Runner R covers {speed * hours} km in {hours} hours at a constant speed $v_{{R}}$. "
@@ -119,10 +119,10 @@ def runner_speed(rng: random.Random) -> Problem:
         "Speed is distance divided by time.",
         f"$v_{{R}} = \\frac{{{speed * hours}}}{{{hours}}} = {speed}$ km/h.",
     ]
-    return Problem(text, steps, f"v_{{R}}={speed}")
+    return WorkedProblem(text, steps, f"v_{{R}}={speed}")
 
 
-def unit_price(rng: random.Random) -> Problem:
+def unit_price(rng: random.Random) -> WorkedProblem:
     price, count = rng.randint(2, 15), rng.randint(3, 12)
     more = rng.randint(2, 9)
     text = pick(
@@ -134,10 +134,10 @@ def unit_price(rng: random.Random) -> Problem:
         f"One costs ${price * count} \\div {count} = {price}$.",
         f"Then ${more} \\times {price} = {more * price}$.",
     ]
-    return Problem(text, steps, str(more * price))
+    return WorkedProblem(text, steps, str(more * price))
 
 
-def unit_conversion(rng: random.Random) -> Problem:
+def unit_conversion(rng: random.Random) -> WorkedProblem:
     big, one, small, factor = rng.choice(UNITS)
     amount = rng.randint(2, 12)
     if rng.random() < 0.5:
@@ -147,17 +147,17 @@ def unit_conversion(rng: random.Random) -> Problem:
             f"Convert {amount} {big} to {small}.",
         )
         steps = [f"1 {one} is {factor} {small}: ${amount} \\times {factor} = {amount * factor}$."]
-        return Problem(text, steps, str(amount * factor))
+        return WorkedProblem(text, steps, str(amount * factor))
     text = pick(
         rng,
         f"How many {big} are {amount * factor} {small}?",
         f"Convert {amount * factor} {small} to {big}.",
     )
     steps = [f"1 {one} is {factor} {small}: ${amount * factor} \\div {factor} = {amount}$."]
-    return Problem(text, steps, str(amount))
+    return WorkedProblem(text, steps, str(amount))
 
 
-def mean(rng: random.Random) -> Problem:
+def mean(rng: random.Random) -> WorkedProblem:
     count = rng.randint(3, 6)
     values = [rng.randint(1, 40) for _ in range(count - 1)]
     average = rng.randint(max(values) // 2 + 1, 40)
@@ -176,10 +176,10 @@ def mean(rng: random.Random) -> Problem:
         steps.append(f"${running} + {value} = {running + value}$.")
         running += value
     steps.append(f"Divide the total by {count}: ${running} \\div {count} = {average}$.")
-    return Problem(text, ["Add the numbers.", *steps], str(average), "Algebra")
+    return WorkedProblem(text, ["Add the numbers.", *steps], str(average), "Algebra")
 
 
-def median(rng: random.Random) -> Problem:
+def median(rng: random.Random) -> WorkedProblem:
     count = rng.choice((5, 7, 4, 6))
     values = rng.sample(range(1, 60), count)
     ordered = sorted(values)
@@ -199,7 +199,7 @@ def median(rng: random.Random) -> Problem:
         steps.append(f"With {count} numbers, average the two middle ones: {low} and {high}.")
         steps += add_steps(low, high)[-1:]
         steps.append(f"${low + high} \\div 2 = {answer}$.")
-    return Problem(text, steps, answer)
+    return WorkedProblem(text, steps, answer)
 
 
 FAMILIES = {

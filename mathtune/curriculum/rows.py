@@ -18,9 +18,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from mathtune.curriculum.problems import Problem
+from mathtune.core.schema import OPENR1_SCHEMA
+from mathtune.curriculum.problems import WorkedProblem
 from mathtune.curriculum.registry import FAMILIES, FAMILY_NAMES
-from mathtune.schema import OPENR1_SCHEMA
 
 UUID_NAMESPACE = uuid.UUID("6f1c2a9e-4b1d-5e8a-9c3f-0d2e7b5a8c41")
 SOURCE_PREFIX = "synthetic/"
@@ -31,13 +31,13 @@ TRACE_PATTERNS = (("correct", "correct"), ("failed", "correct"), ("cut", "correc
 TRACE_WEIGHTS = (5, 3, 2)
 
 
-def write_solution(problem: Problem) -> str:
+def write_solution(problem: WorkedProblem) -> str:
     """Numbered steps, then the boxed answer on its own line."""
     lines = [f"Step {number}: {step}" for number, step in enumerate(problem.steps, start=1)]
     return "\n".join([*lines, f"The answer is $\\boxed{{{problem.answer}}}$."])
 
 
-def _write_trace(kind: str, problem: Problem, opener: str) -> str:
+def _write_trace(kind: str, problem: WorkedProblem, opener: str) -> str:
     if kind == "correct":
         thought = f"{opener} {' '.join(problem.steps)} So the answer is {problem.answer}."
         return f"<think>\n{thought}\n</think>\n\n{write_solution(problem)}"

@@ -10,21 +10,21 @@ from __future__ import annotations
 
 import random
 
-from mathtune.curriculum.problems import ITEMS, NAMES, Problem, pick
+from mathtune.curriculum.problems import ITEMS, NAMES, WorkedProblem, pick
 from mathtune.curriculum.steps import add_steps, multiply_steps, subtract_steps
 
 
-def sum_items(rng: random.Random) -> Problem:
+def sum_items(rng: random.Random) -> WorkedProblem:
     name, item = rng.choice(NAMES), rng.choice(ITEMS)
     a, b = rng.randint(20, 60), rng.randint(2, 19)
     if rng.random() < 0.5:
         text = f"{name} has {a} {item} and gets {b} more. How many {item} does {name} have now?"
-        return Problem(text, [f"Add the new {item}: ${a} + {b} = {a + b}$."], str(a + b))
+        return WorkedProblem(text, [f"Add the new {item}: ${a} + {b} = {a + b}$."], str(a + b))
     text = f"{name} has {a} {item} and gives away {b}. How many {item} are left?"
-    return Problem(text, [f"Take away the {item} given: ${a} - {b} = {a - b}$."], str(a - b))
+    return WorkedProblem(text, [f"Take away the {item} given: ${a} - {b} = {a - b}$."], str(a - b))
 
 
-def shopping(rng: random.Random) -> Problem:
+def shopping(rng: random.Random) -> WorkedProblem:
     name = rng.choice(NAMES)
     count, price, extra = rng.randint(2, 9), rng.randint(3, 25), rng.randint(2, 30)
     text = pick(
@@ -40,10 +40,10 @@ def shopping(rng: random.Random) -> Problem:
         f"Cost of the {count}: ${count} \\times {price} = {count * price}$.",
         *add_steps(count * price, extra),
     ]
-    return Problem(text, steps, str(count * price + extra))
+    return WorkedProblem(text, steps, str(count * price + extra))
 
 
-def change_from_payment(rng: random.Random) -> Problem:
+def change_from_payment(rng: random.Random) -> WorkedProblem:
     name = rng.choice(NAMES)
     count, price = rng.randint(2, 6), rng.randint(3, 15)
     paid = next(note for note in (20, 50, 100, 200) if note > count * price)
@@ -58,10 +58,10 @@ def change_from_payment(rng: random.Random) -> Problem:
         f"The books cost ${count} \\times {price} = {count * price}$ dollars.",
         *subtract_steps(paid, count * price),
     ]
-    return Problem(text, steps, str(paid - count * price))
+    return WorkedProblem(text, steps, str(paid - count * price))
 
 
-def running_total(rng: random.Random) -> Problem:
+def running_total(rng: random.Random) -> WorkedProblem:
     name, item = rng.choice(NAMES), rng.choice(ITEMS)
     start, lost, bought = rng.randint(20, 80), rng.randint(3, 19), rng.randint(5, 40)
     lost = min(lost, start - 1)
@@ -73,10 +73,10 @@ def running_total(rng: random.Random) -> Problem:
         f"How many {item} are in the box?",
     )
     steps = [*subtract_steps(start, lost), *add_steps(start - lost, bought)]
-    return Problem(text, steps, str(start - lost + bought))
+    return WorkedProblem(text, steps, str(start - lost + bought))
 
 
-def trays(rng: random.Random) -> Problem:
+def trays(rng: random.Random) -> WorkedProblem:
     trays_made, per_tray = rng.randint(3, 12), rng.randint(6, 24)
     baked = trays_made * per_tray
     sold, more = rng.randint(5, baked - 1), rng.randint(5, 40)
@@ -92,10 +92,10 @@ def trays(rng: random.Random) -> Problem:
         *subtract_steps(baked, sold),
         *add_steps(baked - sold, more),
     ]
-    return Problem(text, steps, str(baked - sold + more))
+    return WorkedProblem(text, steps, str(baked - sold + more))
 
 
-def savings(rng: random.Random) -> Problem:
+def savings(rng: random.Random) -> WorkedProblem:
     name = rng.choice(NAMES)
     weekly, weeks, spent = rng.randint(4, 30), rng.randint(3, 12), rng.randint(5, 40)
     saved = weekly * weeks
@@ -108,7 +108,7 @@ def savings(rng: random.Random) -> Problem:
         f"{spent} dollars. How much is in the jar?",
     )
     steps = [*multiply_steps(weekly, weeks), *subtract_steps(saved, spent)]
-    return Problem(text, steps, str(saved - spent))
+    return WorkedProblem(text, steps, str(saved - spent))
 
 
 FAMILIES = {

@@ -5,8 +5,9 @@ import re
 import pyarrow.parquet as pq
 
 import mathtune.curriculum.rows
-from mathtune.curriculum import FAMILIES, FAMILY_NAMES, SOURCE_PREFIX, generate_row, generate_table
-from mathtune.schema import OPENR1_SCHEMA
+from mathtune.core.schema import OPENR1_SCHEMA
+from mathtune.curriculum.registry import FAMILIES, FAMILY_NAMES
+from mathtune.curriculum.rows import SOURCE_PREFIX, generate_row, generate_table
 
 # One full cycle of families, twice over.
 ROWS = [generate_row(seed=0, index=index) for index in range(2 * len(FAMILIES) * 10)]

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 import mathtune.grading.rewards
-from mathtune.curriculum import generate_row
+from mathtune.curriculum.rows import generate_row
 from mathtune.grading.rewards import (
     REWARD_FUNCTIONS,
     accuracy_reward,
