@@ -2,10 +2,11 @@
 
 Inputs: the train split of the prepare stage, the SFT adapter of the train stage, and
 params.yaml `model:`, `grpo:` and `wandb:`. Outputs: the adapter folder (same files as the
-SFT adapter), the metrics JSON (per reward its first and last means, frac_reward_zero_std,
-truncated share, completion length, KL when beta > 0, steps, completions/s, runtime) and the
-reward-curve CSV (step, one column per reward, total) and its PNG. With `grpo.enabled: false` the
-adapter folder is an exact copy of the SFT adapter and the metrics say 0 steps.
+SFT adapter), the report JSON (per reward its first and last means, frac_reward_zero_std,
+truncated share, completion length, KL when beta > 0, steps, completions/s, runtime), its
+headline as the DVC metrics JSON (the last mean total reward) and the reward-curve CSV
+(step, one column per reward, total) and its PNG. With `grpo.enabled: false` the adapter
+folder is an exact copy of the SFT adapter and the report says 0 steps.
 Checkpoints go to --checkpoint-dir every grpo.save_steps; a killed run resumes from them,
 and they are removed once every output is in place. Under several processes
 (launch.num_processes, via `python -m mathtune.core.launch`) each rank samples and trains on its
@@ -14,7 +15,8 @@ generations_per_prompt), and rank 0 alone writes the outputs and the W&B run.
 
     python stages/grpo.py --train data/prepared/train.parquet --sft-adapter-dir models/adapter \
         --adapter-dir models/grpo_adapter --checkpoint-dir checkpoints/grpo \
-        --metrics metrics/grpo.json --plot plots/grpo_reward.csv --figure plots/grpo_reward.png
+        --metrics metrics/grpo.json --report reports/grpo.json --plot plots/grpo_reward.csv \
+        --figure plots/grpo_reward.png
 """
 
 from __future__ import annotations
@@ -26,10 +28,10 @@ from pathlib import Path
 from mathtune.core import distributed
 from mathtune.core.errors import exit_on_error
 from mathtune.core.figures import write_curve_png
-from mathtune.core.io import write_json
+from mathtune.core.io import write_metrics
 from mathtune.core.params import GrpoParams, load_params
 from mathtune.core.tracking import start_run
-from mathtune.rl.metrics import write_reward_curve
+from mathtune.rl.metrics import HEADLINE, write_reward_curve
 from mathtune.rl.setup import GrpoPaths, check_grpo
 from mathtune.rl.trainer import copy_sft_adapter, disabled_metrics, train_grpo
 from mathtune.training.checkpoints import discard_checkpoints
@@ -43,7 +45,8 @@ def main() -> None:
     parser.add_argument("--sft-adapter-dir", required=True, type=Path, help="SFT adapter folder")
     parser.add_argument("--adapter-dir", required=True, type=Path, help="GRPO adapter folder")
     parser.add_argument("--checkpoint-dir", required=True, type=Path, help="resumable state")
-    parser.add_argument("--metrics", required=True, help="JSON file for the GRPO metrics")
+    parser.add_argument("--metrics", required=True, help="JSON file of the headline metrics")
+    parser.add_argument("--report", required=True, help="JSON file of every GRPO figure")
     parser.add_argument("--plot", required=True, help="CSV file for the reward curve")
     parser.add_argument("--figure", required=True, help="PNG file for the reward curve")
     args = parser.parse_args()
@@ -59,7 +62,7 @@ def main() -> None:
         run = start_run(params, job_type="grpo")
         result = train_grpo(params, setup, paths, tracking=run)
     if distributed.writes_files():
-        write_json(args.metrics, result.metrics)
+        write_metrics(args.metrics, args.report, result.metrics, HEADLINE)
         write_reward_curve(args.plot, result.reward_curve, result.reward_names)
         write_curve_png(args.plot, args.figure, title=FIGURE_TITLE, y_label="reward")
         discard_checkpoints(args.checkpoint_dir)  # last: a kill before this still resumes
@@ -74,7 +77,7 @@ def main() -> None:
 def write_disabled_outputs(args: argparse.Namespace, paths: GrpoPaths, grpo: GrpoParams) -> None:
     """RL off: the SFT adapter copied, metrics of 0 steps, an empty reward curve."""
     copy_sft_adapter(paths)
-    write_json(args.metrics, disabled_metrics())
+    write_metrics(args.metrics, args.report, disabled_metrics(), HEADLINE)
     write_reward_curve(args.plot, [], list(grpo.rewards))
     write_curve_png(args.plot, args.figure, title=FIGURE_TITLE, y_label="reward")
     discard_checkpoints(args.checkpoint_dir)

@@ -19,6 +19,7 @@ import contextlib  # noqa: E402
 import copy  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
+import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
@@ -29,6 +30,7 @@ import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+import yaml  # noqa: E402
 from pydantic import BaseModel  # noqa: E402
 from transformers import LlamaConfig, LlamaForCausalLM  # noqa: E402
 
@@ -289,3 +291,78 @@ def stage_fails(capsys: pytest.CaptureFixture, message: str) -> Iterator[None]:
     assert caught.value.code == 2
     error = capsys.readouterr().err
     assert re.search(rf"\w+ failed: .*{message}", error), error
+
+
+# What a tiny copy of this repository needs to run its pipeline.
+PROJECT_FILES = [
+    "dvc.yaml",
+    "params.yaml",
+    "params.schema.json",
+    "experiments.yaml",
+    "stages",
+    "mathtune",
+    "configs",
+    ".gitignore",
+    "benchmarks/probe_problems.jsonl",  # prepare and evaluate read these four
+    "benchmarks/probe_procedural.jsonl",
+    "benchmarks/probe_deepmind.jsonl",
+    "benchmarks/probe_reasoning_gym.jsonl",
+]
+
+
+def run_command(command: list[str], cwd: Path) -> str:
+    """Run a command (dvc, git, python -m mathtune ...) in `cwd`; its output, or fail."""
+    environment = os.environ | {
+        # the stage commands call `python`: make it this interpreter
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "WANDB_MODE": "offline",
+    }
+    result = subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True)
+    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout + result.stderr
+
+
+def tiny_pipeline_params(model_dir: Path) -> dict:
+    """params.yaml for a pipeline run of a minute: the tiny model, 60 rows, a few steps."""
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["prepare"]["synthetic"]["rows"] = 60
+    params["model"].update(source="local", local_dir=str(model_dir), precision="fp32")
+    params["train"].update(
+        max_steps=4, per_device_batch_size=4, save_steps=2, eval_steps=2, logging_steps=1
+    )
+    params["evaluate"].update(max_samples=4, probe_samples=4, max_new_tokens=12, batch_size=4)
+    params["grpo"].update(
+        steps=2, prompts_per_step=2, generations_per_prompt=2, max_completion_length=8, save_steps=1
+    )
+    return params
+
+
+@pytest.fixture(scope="session")
+def tiny_project(tmp_path_factory, tiny_model_dir) -> Path:
+    """A git + DVC repository of this project's pipeline on the tiny model, reproduced and
+    committed: `dvc repro` ran once; tests that change it work on a `copy_project`."""
+    root = tmp_path_factory.mktemp("tiny-project")
+    for name in PROJECT_FILES:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, root / name)
+    params = tiny_pipeline_params(tiny_model_dir)
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run_command(["git", "init", "-q", "-b", "main"], root)
+    run_command(["git", "config", "user.email", "test@example.com"], root)
+    run_command(["git", "config", "user.name", "test"], root)
+    run_command(["dvc", "init", "-q"], root)
+    run_command(["dvc", "config", "core.analytics", "false"], root)
+    run_command(["dvc", "repro"], root)
+    run_command(["git", "add", "-A"], root)
+    run_command(["git", "commit", "-q", "-m", "tiny run"], root)
+    return root
+
+
+def copy_project(project: Path, destination: Path) -> Path:
+    """A copy of a project, its git history and DVC cache included, to change freely."""
+    shutil.copytree(project, destination, symlinks=True, ignore=shutil.ignore_patterns("tmp"))
+    return destination

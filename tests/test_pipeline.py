@@ -7,77 +7,20 @@ everything else (DVC, git, Parquet, safetensors, W&B offline) is the real thing.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-REPO = Path(__file__).resolve().parents[1]
-PROJECT_FILES = [
-    "dvc.yaml",
-    "params.yaml",
-    "stages",
-    "mathtune",
-    "configs",
-    ".gitignore",
-    "benchmarks/probe_problems.jsonl",  # prepare decontaminates against these four
-    "benchmarks/probe_procedural.jsonl",
-    "benchmarks/probe_deepmind.jsonl",
-    "benchmarks/probe_reasoning_gym.jsonl",
-]
+from conftest import copy_project
+from conftest import run_command as run
 
 pytestmark = pytest.mark.slow
 
 
-def run(command: list[str], cwd: Path) -> str:
-    environment = os.environ | {
-        # the stage commands call `python`: make it this interpreter
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "WANDB_MODE": "offline",
-    }
-    result = subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True)
-    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}"
-    return result.stdout + result.stderr
-
-
-def tiny_params(model_dir: Path) -> dict:
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params["prepare"]["synthetic"]["rows"] = 60
-    params["model"].update(source="local", local_dir=str(model_dir), precision="fp32")
-    params["train"].update(
-        max_steps=4, per_device_batch_size=4, save_steps=2, eval_steps=2, logging_steps=1
-    )
-    params["evaluate"].update(max_samples=4, max_new_tokens=12, batch_size=4)
-    params["grpo"].update(
-        steps=2, prompts_per_step=2, generations_per_prompt=2, max_completion_length=8, save_steps=1
-    )
-    return params
-
-
 @pytest.fixture(scope="module")
-def project(tmp_path_factory, tiny_model_dir) -> Path:
-    root = tmp_path_factory.mktemp("project")
-    for name in PROJECT_FILES:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(source, root / name)
-    (root / "params.yaml").write_text(yaml.safe_dump(tiny_params(tiny_model_dir), sort_keys=False))
-    run(["git", "init", "-q", "-b", "main"], root)
-    run(["git", "config", "user.email", "test@example.com"], root)
-    run(["git", "config", "user.name", "test"], root)
-    run(["dvc", "init", "-q"], root)
-    run(["dvc", "config", "core.analytics", "false"], root)
-    run(["dvc", "repro"], root)
-    run(["git", "add", "-A"], root)
-    run(["git", "commit", "-q", "-m", "tiny run"], root)
-    return root
+def project(tiny_project, tmp_path_factory) -> Path:
+    """A copy of the tiny project for these tests, which change its workspace."""
+    return copy_project(tiny_project, tmp_path_factory.mktemp("pipeline") / "project")
 
 
 def test_repro_writes_every_output(project):
@@ -92,9 +35,12 @@ def test_repro_writes_every_output(project):
         "models/grpo_adapter/adapter_config.json",
         "metrics/grpo.json",
         "plots/grpo_reward.csv",
-        "metrics/prepare.json",
+        "reports/prepare.json",
         "metrics/train.json",
+        "reports/train.json",
+        "reports/grpo.json",
         "metrics/eval.json",
+        "reports/eval.json",
         "data/prepared/heldout.parquet",
         "data/eval/predictions.parquet",
         "reports/eval_breakdown.json",
@@ -133,7 +79,7 @@ def test_exp_run_with_rl_off_copies_the_sft_adapter(project):
     output = run(["dvc", "exp", "run", "-S", "grpo.enabled=false"], project)
     assert "Stage 'train' didn't change, skipping" in output
     assert "Running stage 'grpo'" in output
-    assert json.loads((project / "metrics/grpo.json").read_text())["grpo/steps"] == 0
+    assert json.loads((project / "reports/grpo.json").read_text())["grpo/steps"] == 0
     for name in ("adapter_model.safetensors", "adapter_config.json"):
         sft = (project / "models/adapter" / name).read_bytes()
         assert (project / "models/grpo_adapter" / name).read_bytes() == sft
@@ -152,10 +98,10 @@ def test_exp_run_with_two_processes_launches_train_and_grpo_on_two(project):
     )
     assert "accelerate.commands.launch --config_file configs/accelerate/ddp.yaml" in output
     assert "process 1 of 2" in output and "process 0 of 2" in output
-    metrics = json.loads((project / "metrics/train.json").read_text())
+    metrics = json.loads((project / "reports/train.json").read_text())
     assert metrics["train/processes"] == 2
     assert metrics["train/effective_batch"] == 8  # 4 per device x 2 processes
     assert "Running stage 'grpo'" in output
-    metrics = json.loads((project / "metrics/grpo.json").read_text())
+    metrics = json.loads((project / "reports/grpo.json").read_text())
     assert metrics["grpo/processes"] == 2
     assert metrics["grpo/effective_batch"] == 4  # 2 prompts x 2 generations, whatever the count

@@ -6,8 +6,8 @@ therefore also writes its key figures as PNG (matplotlib, Agg backend, no displa
 
 - `write_curve_png`: a CSV of `step` plus one column per series (loss curve; GRPO reward per
   reward function), one line per column, empty cells skipped.
-- `write_accuracy_png`: accuracy per model, overall and per set (seen vs held-out families),
-  with standard errors.
+- `write_accuracy_png`: accuracy per model, overall and per set (seen vs held-out families,
+  probe problems), with standard errors; per experiment too (reports/experiments.png).
 - `write_family_png`: accuracy per model and problem family.
 
 The bytes depend only on the data: matplotlib's version and creation date stay out of the
@@ -53,9 +53,10 @@ def write_accuracy_png(
     path: str | Path,
     accuracy: dict[str, dict[str, float]],
     errors: dict[str, dict[str, float]],
+    title: str = "Accuracy per model (whiskers: one standard error)",
 ) -> None:
-    """Grouped bars: for each group (overall, seen, heldout, ...), one bar per model, with
-    whiskers of one standard error either side.
+    """Grouped bars: for each group (overall, seen, heldout, ...), one bar per model (or per
+    experiment), with whiskers of one standard error either side.
 
     `accuracy[model][group]` is a rate in [0, 1], `errors[model][group]` its standard error.
     """
@@ -71,7 +72,7 @@ def write_accuracy_png(
         axes.bar_label(bars, labels=[f"{value:.0%}" for value in values], fontsize=8, padding=2)
     axes.set_xticks(range(len(groups)), groups)
     axes.set(
-        title="Accuracy per model (whiskers: one standard error)",
+        title=title,
         ylabel="accuracy (greedy)",
         ylim=(0, 1.1),
     )

@@ -39,10 +39,25 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         shutil.rmtree(temporary.parent, ignore_errors=True)
 
 
-def write_json(path: str | Path, data: dict[str, Any]) -> None:
-    """Write `data` as indented, key-sorted JSON (stable diffs for `dvc metrics diff`)."""
+def write_json(path: str | Path, data: dict[str, Any], sort_keys: bool = True) -> None:
+    """Write `data` as indented JSON, keys sorted (stable diffs) unless their order matters."""
     with atomic_path(path) as temporary:
-        temporary.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        temporary.write_text(json.dumps(data, indent=2, sort_keys=sort_keys) + "\n")
+
+
+def write_metrics(
+    metrics_path: str | Path, report_path: str | Path, report: dict[str, Any], headline: list[str]
+) -> dict[str, Any]:
+    """Write a stage's whole report, and its headline (the `headline` keys it has, in that
+    order: `dvc exp show` prints them so) as the DVC metrics file; return the headline.
+
+    Every number stays versioned in the report (a plain output, in git); the metrics file
+    keeps the few a person compares experiments by, so the experiment table stays narrow.
+    """
+    selected = {key: report[key] for key in headline if key in report}
+    write_json(report_path, report)
+    write_json(metrics_path, selected, sort_keys=False)
+    return selected
 
 
 def write_parquet(path: str | Path, table: pa.Table) -> None:

@@ -1,7 +1,7 @@
 """Start a stage script on one process (plain python) or many (accelerate launch).
 
-dvc.yaml runs every stage that can use several processes through this module, with the
-launch params templated in by DVC:
+dvc.yaml runs every stage through this module, those that can use several processes with
+the launch params templated in by DVC:
 
     python -m mathtune.core.launch --processes ${launch.num_processes} \
         --strategy ${launch.strategy} -- stages/train.py --train ...
@@ -17,6 +17,9 @@ glibc's malloc the train stage's steps slowed over a run (4.1 to 5.3 s in 40 ste
 2-core CPU) as the process grew to 7 GB, and with mimalloc's default, which returns freed
 memory to the OS, the kernel spent a quarter of the time zero-filling pages it gave back.
 Kept, the memory is reused as it is: the same numbers, only faster.
+
+Either way the stage imports the mathtune package of the checkout it runs in
+(`checkout_environment`), which matters where DVC runs it in a copy of the repository.
 
 Several machines: set MATHTUNE_NUM_MACHINES, MATHTUNE_MACHINE_RANK, MATHTUNE_MAIN_ADDRESS
 (and MATHTUNE_MAIN_PORT, default 29500) on each; `--processes` counts all machines together.
@@ -35,7 +38,7 @@ from importlib.metadata import PackageNotFoundError, distribution
 from importlib.util import find_spec
 from pathlib import Path
 
-from mathtune.core.errors import MathtuneError
+from mathtune.core.errors import MathtuneError, exit_on_error
 from mathtune.core.params import Allocator, Strategy, VllmParallelParams
 
 CONFIG_DIR = Path("configs/accelerate")
@@ -195,15 +198,24 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     return arguments
 
 
+def checkout_environment(environ: Mapping[str, str], checkout: Path) -> dict[str, str]:
+    """PYTHONPATH that makes the stage import the package of the checkout it runs in.
+
+    `make setup` installs mathtune in editable mode, pointing at the clone it ran in. A DVC
+    queue runs each experiment in a copy of the repository (under .dvc/tmp/exps), whose
+    stages must run the copy's code: the code of the experiment's commit, not the workspace's.
+    """
+    return {"PYTHONPATH": os.pathsep.join(filter(None, [str(checkout), environ.get("PYTHONPATH")]))}
+
+
 def main(argv: list[str] | None = None) -> None:
     arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
     processes = 1 if arguments.engine in SELF_PARALLEL_ENGINES else arguments.processes
-    try:
+    with exit_on_error("launch"):
         machines = Machines.from_environment()
         check_launch(processes, arguments.strategy, machines, count_gpus() if processes > 1 else 0)
         environment = os.environ | allocator_environment(arguments.allocator, os.environ)
-    except LaunchError as err:
-        sys.exit(f"launch failed: {err}")
+    environment |= checkout_environment(os.environ, Path.cwd())
     command = build_command(processes, arguments.strategy, machines, arguments.script)
     if processes > 1:
         print("launching:", " ".join(command), flush=True)

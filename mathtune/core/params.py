@@ -214,6 +214,8 @@ class BenchmarksParams(Section):
 
 class EvaluateParams(Section):
     max_samples: Count | None
+    probe_sets: list[Text]
+    probe_samples: Count | None
     max_new_tokens: Count
     batch_size: Count
     backend: Backend
@@ -292,6 +294,21 @@ class Params(Section):
     launch: LaunchParams
     wandb: WandbParams
 
+    @field_validator("evaluate")
+    @classmethod
+    def _probes_kept_out_of_training(
+        cls, evaluate: EvaluateParams, info: ValidationInfo
+    ) -> EvaluateParams:
+        prepare = info.data.get("prepare")
+        kept_out = prepare.decontaminate_against if prepare else evaluate.probe_sets
+        outside = [path for path in evaluate.probe_sets if path not in kept_out]
+        require(
+            not outside,
+            f"evaluate.probe_sets lists {outside}, which prepare.decontaminate_against does not: "
+            "training rows could then copy its problems. Fix: list each probe set in both",
+        )
+        return evaluate
+
 
 def load_params(path: str | Path = PARAMS_FILE) -> Params:
     """Read and validate a params file; raise ParamsError naming every bad key."""
@@ -353,6 +370,8 @@ def describe_error(error: dict[str, Any]) -> str:
         parent = _dotted(location[:-1]) or "the top level"
         allowed = ", ".join(_section_fields(location[:-1]))
         return f"params.yaml: unknown key {key!r} under {parent}; allowed keys are {allowed}."
+    if kind == "value_error" and isinstance(value, dict):  # a rule across a section's keys
+        return f"params.yaml: {error['ctx']['error']}."
     return f"params.yaml: {key} = {value!r} is not allowed: {_allowed(error, location)}."
 
 

@@ -1,12 +1,12 @@
-"""The numbers prepare reports: DVC metrics worth comparing, and descriptive statistics.
+"""The numbers prepare reports: counts worth comparing, and descriptive statistics.
 
-Metrics (`metrics/prepare.json`, shown by `dvc exp show` and `dvc metrics diff`) are counts a
-change of params or data moves on purpose: rows read, kept per split, dropped per reason.
-Statistics (`data/prepared/stats.json`, a plain output) describe the data, such as length
-percentiles and rows per family, and would only widen the experiment table.
+Counts (`reports/prepare.json`, versioned in git) are what a change of params or data moves
+on purpose: rows read, kept per split, dropped per reason. Statistics
+(`data/prepared/stats.json`) describe the data, such as length percentiles and rows per
+family. Neither is a DVC metric: the experiment table keeps to the accuracies and losses.
 
     >>> from mathtune.data.splits import SplitReport
-    >>> prepare_metrics(SplitReport(rows_read=3))["prepare/rows/read"]
+    >>> prepare_counts(SplitReport(rows_read=3))["prepare/rows/read"]
     3
 """
 
@@ -17,8 +17,8 @@ import math
 from mathtune.data.splits import SplitReport
 
 
-def prepare_metrics(report: SplitReport) -> dict[str, int]:
-    """Flat, namespaced counts for metrics/prepare.json (`dvc metrics diff` friendly)."""
+def prepare_counts(report: SplitReport) -> dict[str, int]:
+    """Flat, namespaced counts for reports/prepare.json."""
     metrics = {
         "prepare/rows/read": report.rows_read,
         "prepare/rows/kept": report.kept,

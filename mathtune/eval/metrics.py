@@ -1,19 +1,24 @@
-"""The evaluate stage's numbers: DVC metrics, the per-group breakdown, the plot rows.
+"""The evaluate stage's numbers: the report, its headline, the breakdown, the plot rows.
 
-metrics/eval.json stays short so that `dvc exp show` and `dvc metrics diff` stay readable:
+reports/eval.json holds every number, flat and namespaced:
 
-    eval/samples/<set>                     problems scored per set (seen, heldout, math500, ...)
-    eval/<model>/accuracy                  greedy accuracy over seen + held-out rows
+    eval/samples/<set>                     problems scored per set (seen, heldout, probe, ...)
+    eval/<model>/accuracy                  greedy accuracy over the project's own sets
+                                           (seen + held-out families + probe problems)
     eval/<model>/format_rate               answer in `\\boxed{}` outside `<think>`
     eval/<model>/truncation_rate           cut at max_new_tokens
     eval/<model>/mean_generated_tokens
     eval/<model>/grader_timeouts           answers scored incorrect: their comparison ran past
-                                           the grader's deadline (all sets and samples)
+                                           the grader's budget (all sets and samples)
     eval/<model>/<set>/accuracy            greedy accuracy per set
     eval/<model>/<benchmark>/pass@1        unbiased estimate from the sampled completions
     eval/delta/<a>-<b>/...                 every accuracy and pass@1 key, model a minus model b
     ..._stderr                             next to every accuracy, pass@1 and delta: its
                                            standard error over the problems
+
+metrics/eval.json, the DVC metric, keeps the headline (`headline_keys`): per model its
+accuracy on seen, held-out and probe problems, and for the tuned models the overall accuracy
+with its standard error, so that `dvc exp show` leads with what a person decides by.
 
 A standard error turns a figure into a judgement: on 48 problems an accuracy of 20% is
 20% +- 5.8 points, so a change smaller than about twice that is noise. Both models of a
@@ -21,7 +26,7 @@ delta answer the same problems, so its error comes from the per-problem differen
 (paired): smaller than the two models' errors combined when they get the same problems right.
 
 Per family, problem type, MATH-500 level and subject, and reasoning quality go to the
-breakdown JSON (not a DVC metric), so that the experiments table does not grow with them.
+breakdown JSON.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ from mathtune.eval.sets import EvalSet
 DIGITS = 6  # metrics are rounded so that eval.json reads cleanly and diffs stay small
 PASS_AT_1 = "pass@1"
 STDERR = "_stderr"
+# The sets of the headline: families trained on, families held out, problems written elsewhere.
+HEADLINE_SETS = ("seen", "heldout", "probe")
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,25 @@ def build_metrics(predictions: list[Prediction], eval_sets: list[EvalSet]) -> di
             paired = [score - other[problem] for problem, score in by_problem.items()]
             metrics[f"{delta}{STDERR}"] = _standard_error(paired)
     return metrics
+
+
+def headline_keys(models: list[str]) -> list[str]:
+    """The keys of metrics/eval.json, in the order `dvc exp show` prints them: for each model
+    its accuracy on seen, held-out and probe problems; for the tuned ones (every model but the
+    first, the base) also the overall accuracy and its standard error.
+
+    >>> headline_keys(["base", "sft"])[:3]
+    ['eval/base/seen/accuracy', 'eval/base/heldout/accuracy', 'eval/base/probe/accuracy']
+    >>> headline_keys(["base", "sft"])[3:]  # doctest: +NORMALIZE_WHITESPACE
+    ['eval/sft/seen/accuracy', 'eval/sft/heldout/accuracy', 'eval/sft/probe/accuracy',
+     'eval/sft/accuracy', 'eval/sft/accuracy_stderr']
+    """
+    keys = []
+    for number, model in enumerate(models):
+        keys += [f"eval/{model}/{split}/accuracy" for split in HEADLINE_SETS]
+        if number:
+            keys += [f"eval/{model}/accuracy", f"eval/{model}/accuracy{STDERR}"]
+    return keys
 
 
 def problem_scores(
@@ -217,7 +243,7 @@ def family_accuracy(breakdown: dict, eval_sets: list[EvalSet]) -> dict[str, dict
         model: {
             (family if s.name == "seen" else f"{family} ({s.name})"): entry["accuracy"]
             for s in eval_sets
-            if not s.benchmark
+            if s.groups.get("family") == "family"  # curriculum families, not probe categories
             for family, entry in sets[s.name]["by_family"].items()
         }
         for model, sets in breakdown.items()

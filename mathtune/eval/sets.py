@@ -7,6 +7,10 @@ Every set becomes a list of `Problem`s; one, from the held-out split:
 
 - `seen`: data/prepared/validation.parquet, rows of the families training saw.
 - `heldout`: data/prepared/heldout.parquet, whole families kept out of training.
+- `probe`: problems written outside the curriculum (`evaluate.probe_sets`, JSONL files with
+  uuid, category, problem and answer: by hand, and by other projects' generators), which
+  prepare decontaminates training against. A problem's `problem_type` is its file's name and
+  its `family` its category.
 - `math500`, `gsm8k`: MATH-500 and GSM8K test (real configuration), from the hub at a pinned
   revision or from local JSONL/Parquet files. MATH-500 rows carry their subject as
   `problem_type` and their difficulty as `family` ("level 1" .. "level 5").
@@ -14,6 +18,7 @@ Every set becomes a list of `Problem`s; one, from the held-out split:
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -76,6 +81,8 @@ class BenchmarkFormat:
 
 
 SPLIT_GROUPS = {"family": "family", "problem_type": "problem_type"}
+PROBE_GROUPS = {"problem_type": "set", "family": "category"}
+PROBE_COLUMNS = ("uuid", "category", "problem", "answer")
 
 
 def read_split(name: str, path: Path, max_samples: int | None) -> EvalSet:
@@ -83,6 +90,36 @@ def read_split(name: str, path: Path, max_samples: int | None) -> EvalSet:
     columns = read_prepared_columns(path, SPLIT_COLUMNS)
     problems = [Problem(*values) for values in zip(*columns.values(), strict=True)]
     return EvalSet(name, select_rows(problems, max_samples), SPLIT_GROUPS)
+
+
+def read_probe_sets(paths: list[str], max_samples: int | None) -> EvalSet:
+    """The probe files as one set: up to `max_samples` problems, taken from each file in turn
+    and within a file from each category in turn, so every set and category is represented."""
+    per_file = [select_rows(_probe_problems(Path(path)), None) for path in paths]
+    interleaved = [
+        problems[turn]
+        for turn in range(max((len(problems) for problems in per_file), default=0))
+        for problems in per_file
+        if turn < len(problems)
+    ]
+    return EvalSet("probe", interleaved[:max_samples], PROBE_GROUPS)
+
+
+def _probe_problems(path: Path) -> list[Problem]:
+    where = "evaluate.probe_sets"
+    if not path.is_file():
+        raise EvalSetError(f"{where}: {path} not found; paths are relative to the repo.")
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    missing = sorted({column for row in rows for column in PROBE_COLUMNS if column not in row})
+    if not rows or missing:
+        raise EvalSetError(
+            f"{where}: {path} has {len(rows)} rows and lacks columns {missing}. Fix: JSON Lines "
+            f"with {', '.join(PROBE_COLUMNS)} on every line."
+        )
+    return [
+        Problem(row["uuid"], row["problem"], str(row["answer"]), path.stem, row["category"])
+        for row in rows
+    ]
 
 
 def select_rows(problems: list[Problem], limit: int | None) -> list[Problem]:

@@ -29,6 +29,8 @@ from mathtune.core.tracking import TrackingRun
 logger = logging.getLogger(__name__)
 
 TOTAL = "total"  # the weighted sum of all rewards, in curves and metrics
+# What metrics/grpo.json keeps of the report: where the reward ended.
+HEADLINE = [f"grpo/reward/{TOTAL}/last_mean"]
 ACCURACY = "accuracy"
 
 

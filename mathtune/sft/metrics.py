@@ -17,6 +17,8 @@ from transformers import TrainerCallback
 from mathtune.core.io import write_csv
 from mathtune.core.tracking import TrackingRun
 
+# What metrics/train.json keeps of the report: the losses tell under- from overfitting.
+HEADLINE = ["train/loss", "eval/loss"]
 # Trainer log keys renamed for W&B; the rest become train/<key> or eval/<key>.
 LOG_KEY_NAMES = {"num_input_tokens_seen": "train/tokens_seen", "train_loss": "train/run_mean_loss"}
 

@@ -45,6 +45,7 @@ TRAIN_ARGUMENTS = {
     "--adapter-dir": "models/adapter",
     "--checkpoint-dir": "checkpoints/train",
     "--metrics": "metrics/train.json",
+    "--report": "reports/train.json",
     "--plot": "plots/train_loss.csv",
     "--figure": "plots/train_loss.png",
 }
@@ -173,7 +174,7 @@ def adapter(workdir: Path) -> dict[str, torch.Tensor]:
 
 
 def metrics(workdir: Path) -> dict[str, float]:
-    return json.loads((workdir / TRAIN_ARGUMENTS["--metrics"]).read_text())
+    return json.loads((workdir / TRAIN_ARGUMENTS["--report"]).read_text())
 
 
 @pytest.fixture(scope="module")
@@ -276,6 +277,7 @@ GRPO_ARGUMENTS = {
     "--adapter-dir": "models/grpo_adapter",
     "--checkpoint-dir": "checkpoints/grpo",
     "--metrics": "metrics/grpo.json",
+    "--report": "reports/grpo.json",
     "--plot": "plots/grpo_reward.csv",
     "--figure": "plots/grpo_reward.png",
 }
@@ -364,7 +366,7 @@ def test_grpo_on_two_processes_shares_each_step_and_records_the_effective_batch(
     assert_two_processes_ran(log)
     assert log.count("effective batch 4 completions = 2 prompts x 2 generations") == 2
     for processes, (workdir, _) in grpo_runs.items():
-        recorded = json.loads((workdir / GRPO_ARGUMENTS["--metrics"]).read_text())
+        recorded = json.loads((workdir / GRPO_ARGUMENTS["--report"]).read_text())
         assert recorded["grpo/effective_batch"] == 4
         assert recorded["grpo/processes"] == processes
         assert recorded["grpo/steps"] == 2
@@ -382,7 +384,7 @@ def test_grpo_on_two_processes_shares_each_step_and_records_the_effective_batch(
 def test_grpo_on_two_processes_writes_from_rank_0_alone(grpo_runs):
     workdir, log = grpo_runs[2]
     assert_written_once(workdir, log, "grpo", GRPO_ARGUMENTS["--checkpoint-dir"])
-    for option in ("--adapter-dir", "--metrics", "--plot", "--figure"):
+    for option in ("--adapter-dir", "--metrics", "--report", "--plot", "--figure"):
         assert (workdir / GRPO_ARGUMENTS[option]).exists()
 
 
@@ -423,7 +425,7 @@ def test_grpo_killed_rank_resumes_with_every_rank_at_the_same_checkpoint(
     assert rerun.stderr.count("Resuming from checkpoints/grpo/checkpoint-1") == 1
     # Both ranks went on from step 2: neither started afresh (nor did they hang apart).
     assert [sorted(scored_problems(workdir, rank)) for rank in (0, 1)] == [[2, 3], [2, 3]]
-    recorded = json.loads((workdir / GRPO_ARGUMENTS["--metrics"]).read_text())
+    recorded = json.loads((workdir / GRPO_ARGUMENTS["--report"]).read_text())
     assert recorded["grpo/steps"] == 3 and recorded["grpo/effective_batch"] == 4
     assert (workdir / GRPO_ARGUMENTS["--adapter-dir"] / ADAPTER_FILE).is_file()
 

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from mathtune.core.io import atomic_path, write_json, write_parquet
+from mathtune.core.io import atomic_path, write_json, write_metrics, write_parquet
 
 
 def test_json_is_sorted_and_stable(tmp_path):
@@ -41,3 +41,14 @@ def test_directory_output_is_replaced_whole(tmp_path):
         temporary.mkdir()
         (temporary / "adapter_model.safetensors").write_text("new")
     assert sorted(item.name for item in path.iterdir()) == ["adapter_model.safetensors"]
+
+
+def test_a_report_is_written_whole_and_its_headline_in_the_given_order(tmp_path):
+    report = {"b/loss": 0.5, "a/accuracy": 0.25, "c/runtime_s": 12.0}
+    headline = write_metrics(
+        tmp_path / "metrics.json", tmp_path / "report.json", report, ["a/accuracy", "b/loss", "x"]
+    )
+    assert headline == {"a/accuracy": 0.25, "b/loss": 0.5}  # keys it lacks are left out
+    assert list(json.loads((tmp_path / "metrics.json").read_text())) == ["a/accuracy", "b/loss"]
+    assert json.loads((tmp_path / "report.json").read_text()) == report
+    assert list(json.loads((tmp_path / "report.json").read_text())) == sorted(report)

@@ -19,6 +19,7 @@ from mathtune.core.launch import (
     allocator_environment,
     build_command,
     check_launch,
+    checkout_environment,
     vllm_parallel_options,
 )
 from mathtune.core.params import VllmParallelParams
@@ -126,7 +127,7 @@ def test_launcher_stops_a_deepspeed_strategy_without_deepspeed_before_starting(t
     command = [sys.executable, "-m", "mathtune.core.launch", "--processes", "2", "--strategy"]
     command += ["zero2", "--", str(REPO / "stages/train.py")]
     result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=child_env())
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert "launch failed: launch.strategy = 'zero2' needs deepspeed" in result.stderr
     assert "`make setup-gpu`" in result.stderr
     assert "launching:" not in result.stdout
@@ -168,3 +169,24 @@ def test_skypilot_task_parses_and_runs_the_pipeline_on_every_node(tmp_path):
         assert command in task["run"]
     assert '[ "$SKYPILOT_NODE_RANK" = 0 ]' in task["run"], "node 0 alone pushes"
     assert set(re.findall(r"export (MATHTUNE_[A-Z_]+)", task["run"])) == launcher_variables()
+
+
+def test_the_stage_imports_the_package_of_the_checkout_it_runs_in(tmp_path):
+    """As in a DVC queue's copy of the repository: its own mathtune, not the installed one."""
+    package = tmp_path / "mathtune"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "core").symlink_to(REPO / "mathtune" / "core")
+    probe = tmp_path / "probe.py"
+    probe.write_text("import mathtune; print(mathtune.__file__)\n")
+    command = [sys.executable, "-m", "mathtune.core.launch", "--processes", "1"]
+    command += ["--strategy", "ddp", "--", str(probe)]
+    environment = {key: value for key, value in child_env().items() if key != "PYTHONPATH"}
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=environment)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(package / "__init__.py")
+
+
+def test_checkout_comes_before_any_pythonpath_already_set():
+    environment = checkout_environment({"PYTHONPATH": "/opt/lib"}, Path("/repo"))
+    assert environment == {"PYTHONPATH": "/repo:/opt/lib"}

@@ -219,3 +219,9 @@ def test_the_schema_forbids_unknown_keys_and_states_ranges():
     assert train["additionalProperties"] is False
     assert train["properties"]["lr"]["exclusiveMinimum"] == 0
     assert set(train["required"]) == set(DEFAULTS["train"])
+
+
+def test_a_probe_set_must_also_be_kept_out_of_training():
+    raw = with_value("prepare.decontaminate_against", ["benchmarks/probe_problems.jsonl"])
+    with pytest.raises(ParamsError, match=r"evaluate.probe_sets lists \[.*probe_procedural"):
+        build_params(raw)

@@ -2,7 +2,7 @@ import doctest
 from collections import Counter
 
 import mathtune.data.metrics
-from mathtune.data.metrics import prepare_metrics, prepare_stats
+from mathtune.data.metrics import prepare_counts, prepare_stats
 from mathtune.data.splits import ALL_DROP_REASONS, SplitReport
 
 
@@ -19,7 +19,7 @@ def report() -> SplitReport:
 
 
 def test_metrics_are_flat_counts_with_every_drop_reason_and_no_statistics():
-    metrics = prepare_metrics(report())
+    metrics = prepare_counts(report())
     assert all(isinstance(value, int) for value in metrics.values())
     assert {f"prepare/dropped/{reason}" for reason in ALL_DROP_REASONS} <= set(metrics)
     assert metrics["prepare/dropped/total"] == 3

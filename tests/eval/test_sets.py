@@ -20,6 +20,7 @@ from mathtune.eval.sets import (
     Problem,
     gsm8k_gold,
     read_benchmarks,
+    read_probe_sets,
     read_split,
     select_rows,
 )
@@ -195,3 +196,36 @@ def test_unreachable_hub_names_the_offline_fixes():
 
 def test_doctests_pass():
     assert doctest.testmod(mathtune.eval.sets).failed == 0
+
+
+def test_probe_sets_are_taken_a_file_and_a_category_at_a_time(tmp_path):
+    hand = [{"uuid": f"h{i}", "category": c, "problem": f"p{i}", "answer": i} for i, c in
+            enumerate(["sum", "sum", "sum", "rate"])]  # fmt: skip
+    generated = [{"uuid": f"g{i}", "category": "gcd", "problem": f"q{i}", "answer": "1"}
+                 for i in range(3)]  # fmt: skip
+    paths = [
+        write_jsonl(tmp_path / "hand.jsonl", hand),
+        write_jsonl(tmp_path / "gen.jsonl", generated),
+    ]
+    probe = read_probe_sets(paths, max_samples=5)
+    assert probe.name == "probe" and not probe.benchmark
+    # hand: sum, rate, sum, sum; gen: gcd x3; then the files in turn
+    assert [p.uuid for p in probe.problems] == ["h0", "g0", "h3", "g1", "h1"]
+    assert probe.problems[0] == Problem("h0", "p0", "0", "hand", "sum")
+    assert len(read_probe_sets(paths, max_samples=None).problems) == 7
+
+
+@pytest.mark.parametrize(
+    "rows, message",
+    [
+        (None, "not found"),
+        ([{"uuid": "a", "problem": "p", "answer": "1"}], r"lacks columns \['category'\]"),
+        ([], "has 0 rows"),
+    ],
+)
+def test_a_bad_probe_file_names_the_problem_and_the_fix(tmp_path, rows, message):
+    path = tmp_path / "probe.jsonl"
+    if rows is not None:
+        write_jsonl(path, rows)
+    with pytest.raises(EvalSetError, match=message):
+        read_probe_sets([str(path)], max_samples=4)

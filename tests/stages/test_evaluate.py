@@ -18,6 +18,7 @@ import yaml
 from conftest import PROCESS_LINE, launch, model_params, save_random_adapter, write_jsonl
 from mathtune.core.schema import PREPARED_SCHEMA
 from mathtune.curriculum.rows import generate_row
+from mathtune.eval.metrics import headline_keys
 from mathtune.eval.scoring import PREDICTIONS_SCHEMA
 from mathtune.models.loading import locate_model
 
@@ -27,6 +28,7 @@ ARGUMENTS = {
     "--validation": "data/prepared/validation.parquet",
     "--heldout": "data/prepared/heldout.parquet",
     "--metrics": "metrics/eval.json",
+    "--report": "reports/eval.json",
     "--breakdown": "reports/eval_breakdown.json",
     "--predictions": "data/eval/predictions.parquet",
     "--plot": "plots/eval_accuracy.csv",
@@ -69,14 +71,12 @@ def run_stage(
     """Run stages/evaluate.py in `workdir` on the tiny model, params.yaml's evaluate updated."""
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["model"].update(source="local", local_dir=str(model_dir), precision="fp32")
-    params["evaluate"].update(dict(max_samples=SAMPLES, max_new_tokens=8, batch_size=3) | evaluate)
+    sizes = dict(max_samples=SAMPLES, probe_samples=SAMPLES, max_new_tokens=8, batch_size=3)
+    params["evaluate"].update(sizes | evaluate)
     params["wandb"]["mode"] = "offline"
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "params.yaml").write_text(yaml.safe_dump(params))
-    for name in ("data/prepared", "models"):  # inputs shared by runs; outputs stay apart
-        if not (workdir / name).exists():
-            (workdir / name).parent.mkdir(parents=True, exist_ok=True)
-            (workdir / name).symlink_to(inputs / name)
+    link_inputs(workdir, inputs)
     command = [sys.executable, str(ROOT / "stages" / "evaluate.py")]
     command += [item for pair in ARGUMENTS.items() for item in pair] + adapters
     env = os.environ | {"HF_HUB_OFFLINE": "1", "WANDB_MODE": "offline", "WANDB_SILENT": "true"}
@@ -91,10 +91,20 @@ def first_run(tmp_path_factory, inputs, tiny_model_dir) -> Path:
     return workdir
 
 
+def link_inputs(workdir: Path, inputs: Path) -> None:
+    """Splits and adapters shared by runs (outputs stay apart), and the repo's probe sets."""
+    sources = {"data/prepared": inputs, "models": inputs, "benchmarks": ROOT}
+    for name, root in sources.items():
+        if not (workdir / name).exists():
+            (workdir / name).parent.mkdir(parents=True, exist_ok=True)
+            (workdir / name).symlink_to(root / name)
+
+
 def test_stage_writes_metrics_predictions_and_plot(first_run):
-    metrics = json.loads((first_run / ARGUMENTS["--metrics"]).read_text())
+    metrics = json.loads((first_run / ARGUMENTS["--report"]).read_text())
     assert metrics["eval/samples/seen"] == SAMPLES
     assert metrics["eval/samples/heldout"] == SAMPLES
+    assert metrics["eval/samples/probe"] == SAMPLES
     for model in ("base", "sft", "grpo"):
         for key in ("accuracy", "seen/accuracy", "heldout/accuracy", "format_rate"):
             assert 0.0 <= metrics[f"eval/{model}/{key}"] <= 1.0
@@ -106,6 +116,9 @@ def test_stage_writes_metrics_predictions_and_plot(first_run):
         )
         assert metrics[f"eval/delta/{first}-{second}/heldout/accuracy"] == pytest.approx(delta)
     assert not any("tuned" in key for key in metrics)
+    headline = json.loads((first_run / ARGUMENTS["--metrics"]).read_text())
+    assert list(headline) == headline_keys(["base", "sft", "grpo"])
+    assert len(headline) == 13 and headline == {key: metrics[key] for key in headline}
 
     breakdown = json.loads((first_run / ARGUMENTS["--breakdown"]).read_text())
     assert set(breakdown) == {"base", "sft", "grpo"}
@@ -117,10 +130,11 @@ def test_stage_writes_metrics_predictions_and_plot(first_run):
     predictions = pq.read_table(first_run / ARGUMENTS["--predictions"])
     assert predictions.schema == PREDICTIONS_SCHEMA
     models = predictions.column("model").to_pylist()
-    assert models == ["base"] * 2 * SAMPLES + ["sft"] * 2 * SAMPLES + ["grpo"] * 2 * SAMPLES
-    assert predictions.column("split").to_pylist()[: 2 * SAMPLES] == ["seen"] * 4 + ["heldout"] * 4
+    assert models == ["base"] * 3 * SAMPLES + ["sft"] * 3 * SAMPLES + ["grpo"] * 3 * SAMPLES
+    splits = predictions.column("split").to_pylist()[: 3 * SAMPLES]
+    assert splits == ["seen"] * SAMPLES + ["heldout"] * SAMPLES + ["probe"] * SAMPLES
     generations = predictions.column("generation").to_pylist()
-    base, sft, grpo = (generations[start : start + SAMPLES] for start in (0, 8, 16))
+    base, sft, grpo = (generations[start : start + SAMPLES] for start in (0, 12, 24))
     assert base != sft and sft != grpo, "each adapter was applied in its own pass"
 
     with (first_run / ARGUMENTS["--plot"]).open() as handle:
@@ -193,7 +207,7 @@ def evaluate_stage(workdir: Path, inputs: Path, model_dir: Path, processes: int)
     ]
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params["model"].update(source="local", local_dir=str(model_dir), precision="bf16")
-    params["evaluate"].update(max_samples=6, max_new_tokens=16, batch_size=3)
+    params["evaluate"].update(max_samples=6, probe_samples=4, max_new_tokens=16, batch_size=3)
     params["evaluate"]["benchmarks"]["gsm8k"].update(
         source="local", local_files=[write_jsonl(workdir / "gsm8k.jsonl", gsm8k)]
     )
@@ -202,9 +216,7 @@ def evaluate_stage(workdir: Path, inputs: Path, model_dir: Path, processes: int)
     )
     params["wandb"]["mode"] = "offline"
     (workdir / "params.yaml").write_text(yaml.safe_dump(params))
-    for name in ("data/prepared", "models"):
-        (workdir / name).parent.mkdir(parents=True, exist_ok=True)
-        (workdir / name).symlink_to(inputs / name)
+    link_inputs(workdir, inputs)
     arguments = [item for pair in ARGUMENTS.items() for item in pair] + ADAPTERS
     result = launch(workdir, processes, [str(REPO / "stages/evaluate.py"), *arguments])
     assert result.returncode == 0, result.stderr[-3000:]

@@ -24,13 +24,14 @@ STAGE = Path(__file__).resolve().parents[2] / "stages" / "grpo.py"
 OUTPUTS = [
     "models/grpo_adapter",
     "metrics/grpo.json",
+    "reports/grpo.json",
     "plots/grpo_reward.csv",
     "plots/grpo_reward.png",
 ]
 ARGUMENTS = (
     "--train train.parquet --sft-adapter-dir models/adapter --adapter-dir models/grpo_adapter "
-    "--checkpoint-dir checkpoints/grpo --metrics metrics/grpo.json --plot plots/grpo_reward.csv "
-    "--figure plots/grpo_reward.png"
+    "--checkpoint-dir checkpoints/grpo --metrics metrics/grpo.json --report reports/grpo.json "
+    "--plot plots/grpo_reward.csv --figure plots/grpo_reward.png"
 )
 
 # Runs train_grpo in a child process that dies like a killed `dvc repro` after a step.
@@ -78,8 +79,10 @@ def test_stage_writes_adapter_metrics_curve_and_wandb_run(
     )
     config = json.loads((adapter / "adapter_config.json").read_text())
     assert config == json.loads((sft / "adapter_config.json").read_text())
-    metrics = json.loads((tmp_path / "metrics/grpo.json").read_text())
+    metrics = json.loads((tmp_path / "reports/grpo.json").read_text())
     assert metrics["grpo/steps"] == 2 and metrics["grpo/enabled"] == 1
+    headline = json.loads((tmp_path / "metrics/grpo.json").read_text())
+    assert headline == {"grpo/reward/total/last_mean": metrics["grpo/reward/total/last_mean"]}
     for name in ("accuracy", "format", "total"):
         assert {"first_mean", "first_std", "last_mean", "last_std", "delta"} <= {
             key.rsplit("/", 1)[1] for key in metrics if key.startswith(f"grpo/reward/{name}/")
@@ -104,10 +107,11 @@ def test_stage_with_rl_off_copies_the_sft_adapter(
     run_stage(tmp_path, params, grpo_inputs, monkeypatch)
     for path in grpo_inputs.sft_adapter_dir.iterdir():
         assert (tmp_path / "models/grpo_adapter" / path.name).read_bytes() == path.read_bytes()
-    assert json.loads((tmp_path / "metrics/grpo.json").read_text()) == {
+    assert json.loads((tmp_path / "reports/grpo.json").read_text()) == {
         "grpo/enabled": 0,
         "grpo/steps": 0,
     }
+    assert json.loads((tmp_path / "metrics/grpo.json").read_text()) == {}
     with (tmp_path / "plots/grpo_reward.csv").open() as stream:
         assert stream.read().strip() == "step,accuracy,format,total"
 

@@ -15,7 +15,7 @@ from mathtune.data.examples import DROP_REASONS
 ROOT = Path(__file__).resolve().parents[2]
 SPLIT_FILES = ("train", "validation", "heldout")
 OUTPUTS = tuple(f"data/prepared/{name}.parquet" for name in SPLIT_FILES)
-METRICS = "metrics/prepare.json"
+REPORT = "reports/prepare.json"
 STATS = "data/prepared/stats.json"
 
 
@@ -29,7 +29,7 @@ def run_stage(workdir: Path, **prepare: object) -> subprocess.CompletedProcess:
     command = [sys.executable, str(ROOT / "stages" / "prepare.py"), "--out-dir", "data/prepared"]
     env = os.environ | {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     return subprocess.run(
-        [*command, "--metrics", METRICS, "--stats", STATS],
+        [*command, "--report", REPORT, "--stats", STATS],
         cwd=workdir,
         env=env,
         capture_output=True,
@@ -38,7 +38,7 @@ def run_stage(workdir: Path, **prepare: object) -> subprocess.CompletedProcess:
 
 
 def read_metrics(workdir: Path) -> dict:
-    return json.loads((workdir / METRICS).read_text())
+    return json.loads((workdir / REPORT).read_text())
 
 
 def test_synthetic_run_writes_three_splits_metrics_and_statistics(tmp_path):
@@ -66,7 +66,7 @@ def test_synthetic_run_writes_three_splits_metrics_and_statistics(tmp_path):
 def test_same_params_give_byte_identical_outputs(tmp_path):
     for name in ("one", "two"):
         assert run_stage(tmp_path / name, target="trace").returncode == 0
-    for path in (*OUTPUTS, METRICS, STATS):
+    for path in (*OUTPUTS, REPORT, STATS):
         assert (tmp_path / "one" / path).read_bytes() == (tmp_path / "two" / path).read_bytes()
 
 

@@ -16,7 +16,13 @@ from mathtune.core.params import Params, params_as_dict
 
 SECRETS = {"WANDB_API_KEY": "wandb-secret-0123456789", "HF_TOKEN": "hf_secret0123456789"}
 STAGE = Path(__file__).resolve().parents[2] / "stages" / "train.py"
-OUTPUTS = ["models/adapter", "metrics/train.json", "plots/train_loss.csv", "plots/train_loss.png"]
+OUTPUTS = [
+    "models/adapter",
+    "metrics/train.json",
+    "reports/train.json",
+    "plots/train_loss.csv",
+    "plots/train_loss.png",
+]
 
 
 def run_stage(directory: Path, params: Params, monkeypatch) -> None:
@@ -27,7 +33,9 @@ def run_stage(directory: Path, params: Params, monkeypatch) -> None:
     monkeypatch.chdir(directory)
     arguments = "--train train.parquet --validation validation.parquet --adapter-dir "
     arguments += "models/adapter --checkpoint-dir checkpoints/train --metrics metrics/train.json "
-    arguments += "--plot plots/train_loss.csv --figure plots/train_loss.png"
+    arguments += (
+        "--report reports/train.json --plot plots/train_loss.csv --figure plots/train_loss.png"
+    )
     monkeypatch.setattr(sys, "argv", [str(STAGE), *arguments.split()])
     runpy.run_path(str(STAGE), run_name="__main__")
 
@@ -45,8 +53,11 @@ def test_stage_writes_adapter_metrics_and_plot_then_removes_checkpoints(
     assert {"adapter_model.safetensors", "adapter_config.json", "tokenizer.json"} <= {
         path.name for path in adapter.iterdir()
     }
-    metrics = json.loads((tmp_path / "metrics/train.json").read_text())
+    metrics = json.loads((tmp_path / "reports/train.json").read_text())
     assert metrics["train/steps"] == 4 and metrics["eval/loss"] > 0
+    headline = json.loads((tmp_path / "metrics/train.json").read_text())
+    assert list(headline) == ["train/loss", "eval/loss"]
+    assert headline == {key: metrics[key] for key in headline}
     with (tmp_path / "plots/train_loss.csv").open() as stream:
         rows = list(csv.DictReader(stream))
     assert [row["step"] for row in rows] == ["1", "2", "3", "4"]
@@ -88,4 +99,4 @@ def test_stage_trains_the_embedded_model(tiny_model_dir, tmp_path, monkeypatch):
     # Nothing names where this checkout is, so every clone writes the same adapter bytes.
     adapter_files = (tmp_path / "models/adapter").iterdir()
     assert not [path.name for path in adapter_files if b"site-packages" in path.read_bytes()]
-    assert json.loads((tmp_path / "metrics/train.json").read_text())["train/steps"] == 1
+    assert json.loads((tmp_path / "reports/train.json").read_text())["train/steps"] == 1
