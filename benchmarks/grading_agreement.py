@@ -110,7 +110,8 @@ def print_set(name: str, figures: dict) -> None:
         print(f"  {source[:43]:44s}{row['cases']:5d}{row['grader']:9.1%}{row['math-verify']:9.1%}")
     print(f"  grader wrong on {len(figures['grader_wrong'])}:")
     for case in figures["grader_wrong"]:
-        shown = case["completion"] if len(case["completion"]) <= 70 else "..." + case["completion"][-67:]
+        text = case["completion"]
+        shown = text if len(text) <= 70 else "..." + text[-67:]
         print(f"  - label {case['label']!s:5s} {shown!r} vs gold {case['gold'][:60]!r}", end="")
         print(f" (read {case['extracted']!r:.40})")
 

@@ -9,7 +9,8 @@ set {10, 4, 2}, where bare text keeps only the last number (so `10, 4, 2` would 
 things it gets wrong are decided before it: a set never equals a tuple or an interval, and
 values listed bare take the names of a named list in order ("2, -1" is x=2, y=-1).
 
-Plain numbers and fractions on both sides are compared here, in-process (`compare_plain`),
+Answers written alike (spaces aside), and plain numbers and fractions on both sides, are
+compared here, in-process (`compare_plain`),
 with math-verify's rule: exact, or to 6 decimal places when one side is a decimal. Against a
 plain gold number, a sum or product of plain numbers (`7 + 5 - 3`) is wrong: math-verify
 would evaluate it, so restating an arithmetic question would count as its answer. A
@@ -17,7 +18,7 @@ multiple-choice gold ("B", "(B)") is decided here too: only the letter a predict
 can match it ("(B) 12", "Option B"). Only the rest is sent to `answers_equal`, which runs in
 a worker process (see `pool`), since its parser can run for minutes on adversarial LaTeX.
 
-    >>> compare_plain(r"\frac{1}{2}", "0.5"), compare_plain("25%", "0.25"), compare_plain("x", "x")
+    >>> compare_plain(r"\frac{1}{2}", "0.5"), compare_plain("25%", "0.25"), compare_plain("x", "y")
     (True, True, None)
     >>> answers_equal("(x+1)^2", "x^2 + 2x + 1"), answers_equal("10, 4, 2", "4, 12, 2")
     (True, False)
@@ -55,11 +56,13 @@ _PLAIN = re.compile(
 
 
 def compare_plain(predicted: str, gold: str) -> bool | None:
-    """The verdict when the gold is a choice letter or both answers are plain numbers,
-    fractions or bare lists of them (equal as multisets: "3, 1, 2" = "1, 2, 3" but
-    "2, 2" ≠ "2"), else None."""
+    """The verdict when both answers are written alike (spaces aside), the gold is a choice
+    letter, or both are plain numbers, fractions or bare lists of them (equal as multisets:
+    "3, 1, 2" = "1, 2, 3" but "2, 2" ≠ "2"), else None."""
     if len(predicted) > MAX_PLAIN_CHARS or len(gold) > MAX_PLAIN_CHARS:
         return None
+    if _squeezed(predicted) == _squeezed(gold):
+        return True  # written alike: no need to send it to a worker
     if gold_choice := _GOLD_CHOICE.fullmatch(_bare_text(gold)):
         predicted_choice = _PREDICTED_CHOICE.fullmatch(_bare_text(predicted))
         return predicted_choice is not None and predicted_choice[1].upper() == gold_choice[1]

@@ -26,7 +26,9 @@ PLAIN = [
     ("12", "B", False),
     ("x+1", "1+x", None),  # not plain: math-verify decides
     ("1,22", "1.22", True),  # read as 1.22 or as the list 1, 22: both plain
-    ("1" * 200, "1" * 200, None),  # too long to read as a number here
+    ("1" * 200, "1" * 199 + "2", None),  # too long to read as a number here
+    ("x + 1", "x+1", True),  # written alike, spaces aside: decided without math-verify
+    (r"\left( 1, 2 \right)", "(1,2)", True),
     ("3, 1, 2", "1, 2, 3", True),  # bare lists of numbers: equal as multisets
     ("0.5, 2", r"2, \frac{1}{2}", True),
     ("2, 2", "2", False),
