@@ -1,13 +1,21 @@
 r"""Benchmark: agreement of the grader with answer-equivalence labels others wrote.
 
-Two sets of (completion, gold, label) cases, each graded two ways:
+Four sets of (completion, gold, label) cases, each graded two ways:
 
 - `grading_others_cases.jsonl`: cases from other projects' test suites (math-verify,
   lighteval, NeMo-Skills, Hendrycks' MATH, TRL, verl, ...), with the labels as they wrote
   them; `grading_others_cases.md` says where each comes from and which were left out, why;
 - `grading_kinds_cases.jsonl`: cases written for the kinds issue #29 names (final answers in
   other languages without a box, percents, separators and units in prose, expressions the
-  extractor cut short, golds that carry words), labelled from the mathematics.
+  extractor cut short, golds that carry words), labelled from the mathematics;
+- `grading_holdout_cases.jsonl`: more cases from other projects' tests (Math-Verify's
+  NuminaMath and OpenThoughts cases, inspect_ai's math scorer, slime), collected after the
+  grader was fixed on the first two sets and before it was run on them: its first-run
+  figure is `results/grading_agreement_holdout_first_run.json`;
+- `grading_fresh_cases.jsonl`: cases of kinds none of the fixes aimed at (notation, sets
+  and relations, text and units, whole completions), written and labelled from the
+  mathematics after the fixes to the holdout set, before the grader was run on them
+  (`results/grading_agreement_fresh_first_run.json`).
 
 The checkers: "grader" is `mathtune.grading.grader.grade_completions`, as rewards and
 evaluation call it; "math-verify" is math-verify alone, `verify(parse(gold),
@@ -39,6 +47,8 @@ BENCHMARKS = Path(__file__).resolve().parent
 SETS = {
     "others": BENCHMARKS / "grading_others_cases.jsonl",
     "kinds": BENCHMARKS / "grading_kinds_cases.jsonl",
+    "holdout": BENCHMARKS / "grading_holdout_cases.jsonl",
+    "fresh": BENCHMARKS / "grading_fresh_cases.jsonl",
 }
 
 

@@ -1,8 +1,9 @@
 r"""The one answer checker: extract, then compare, one `Grade` per completion.
 
 Rewards, prompt formatting and evaluation all read this result, so no answer is graded
-twice and "is it boxed?" has one rule (`mathtune.grading.extract`). Plain numbers and
-fractions are compared in-process; everything else goes to the worker pool in one batch
+twice and "is it boxed?" has one rule (`mathtune.grading.extract`). Against a choice-letter
+gold, the letter the completion commits to decides (`mathtune.grading.choices`). Plain
+numbers and fractions are compared in-process; everything else goes to the worker pool in one batch
 (`mathtune.grading.pool`), where a comparison past its CPU budget counts as incorrect and is
 flagged `timed_out`, and one the pool could not run is graded in-process and flagged
 `machinery_failure`.
@@ -20,6 +21,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from mathtune.grading.choices import committed_letter, gold_choice
 from mathtune.grading.compare import compare_plain
 from mathtune.grading.extract import Extracted, extract_answer, extract_gold
 from mathtune.grading.pool import Verdict, compare_pairs
@@ -67,6 +69,12 @@ def grade_completions(completions: Sequence[str], golds: Sequence[str | None]) -
     pairs: list[tuple[str, str]] = []
     for index, (extracted, gold) in enumerate(zip(found, golds, strict=True)):
         gold_text = extract_gold(gold)
+        if gold_text is not None and (choice := gold_choice(gold_text)):
+            letter = committed_letter(completions[index])
+            if letter or not choice.text:
+                verdicts[index] = Verdict(equal=letter == choice.letter)
+                continue
+            gold_text = choice.text  # no letter named: the option's text may be the answer
         if extracted is None or gold_text is None:
             continue
         equal = compare_plain(extracted.text, gold_text)
