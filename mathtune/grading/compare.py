@@ -25,13 +25,16 @@ An answer that goes on ("1, 2, 3, ...") never equals one that stops.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from fractions import Fraction
 
 from mathtune.grading.choices import bare_text
 from mathtune.grading.readings import answer_readings
+from mathtune.grading.sentences import is_prose
 
+PARSED_CACHE = 4096  # parsed answers kept per process; a parse is 1-20 ms, its result ~10 KB
 MAX_ANSWER_CHARS = 1000  # longer answers are compared as exact strings only; ~1 ms of regex
 MAX_PLAIN_CHARS = 5000  # longer answers go to the pool: sorting a longer list costs more
 MAX_NUMBER_CHARS = 100  # a longer number goes to the pool; int() refuses over 4300 digits
@@ -71,7 +74,11 @@ def compare_plain(predicted: str, gold: str) -> bool | None:
         # A sum or product of plain numbers restates the question ("What is 18271 * 43432?")
         # rather than answering it. math-verify evaluates it and equates it with the result,
         # which would pay an RL policy in full for copying the problem.
-        return False if _ARITHMETIC.fullmatch(bare_text(predicted)) else None
+        if _ARITHMETIC.fullmatch(bare_text(predicted)):
+            return False
+        # Words and no digit ("No answer") are no number; math-verify says so too, after
+        # 20 ms of parsing them as symbols.
+        return False if is_prose(predicted) and not re.search(r"\d", predicted) else None
     return any(_lists_equal(p, g) for p in predicted_readings for g in gold_readings)
 
 
@@ -167,8 +174,7 @@ def _split_top_level(text: str) -> list[str]:
 
 
 def _readings_equal(predicted: str, gold: str) -> bool:
-    # Imported here: only worker processes need sympy, which takes seconds to import.
-    from math_verify import parse, verify
+    from math_verify import verify  # imported here: only workers need sympy (seconds to load)
 
     squeezed = _squeezed(predicted), _squeezed(gold)
     if squeezed[0] == squeezed[1]:
@@ -181,12 +187,20 @@ def _readings_equal(predicted: str, gold: str) -> bool:
     if ordered is not None:
         pairs = zip(*ordered, strict=True)
         return all(_readings_equal(p, g) for p, g in pairs)
-    # parsing_timeout/timeout_seconds=None: math-verify's SIGALRM timers fail outside the
-    # main thread; the pool's deadline bounds the time instead.
-    parsed_gold = parse(f"\\boxed{{{gold}}}", parsing_timeout=None)
-    parsed = parse(f"\\boxed{{{predicted}}}", parsing_timeout=None)
     # allow_set_relation_comp: a gold interval [-2, 7] equals -2 <= x <= 7 either way round.
-    return verify(parsed_gold, parsed, timeout_seconds=None, allow_set_relation_comp=True)
+    return verify(
+        _parsed(gold), _parsed(predicted), timeout_seconds=None, allow_set_relation_comp=True
+    )
+
+
+@functools.lru_cache(maxsize=PARSED_CACHE)
+def _parsed(answer: str) -> list:
+    """math-verify's reading of `answer` in a box, kept: a gold is compared with each of the
+    completions sampled for its problem. parsing_timeout=None: math-verify's SIGALRM timers
+    fail outside the main thread; the CPU budget bounds the time instead."""
+    from math_verify import parse  # imported here: only workers need sympy (seconds to load)
+
+    return parse(f"\\boxed{{{answer}}}", parsing_timeout=None)
 
 
 def _squeezed(text: str) -> str:

@@ -128,6 +128,7 @@ def _compare_in_workers(pairs: list[Pair]) -> dict[Pair, Verdict]:
     try:
         pool = _get_pool()
         size = max(1, min(MAX_CHUNK, len(pairs) // (WORKERS * 4)))
+        pairs = sorted(pairs, key=lambda pair: pair[1])  # a gold's pairs together: parsed once
         running = {_schedule(pool, pairs[i : i + size]) for i in range(0, len(pairs), size)}
         while running:
             finished, running = wait(running, timeout=STALL_S, return_when=FIRST_COMPLETED)

@@ -30,6 +30,8 @@ PLAIN = [
     ("1, 2, 3", "1, 2, 4", False),
     ("10, 4, 2", "4, 12, 2", False),
     ("1, 2, 3, ...", "1, 2, 3", False),  # a list that goes on is not the finite one
+    ("No answer", "45", False),  # words and no digit are no number
+    ("e", "2.718282", None),  # a constant: math-verify decides
 ]
 
 
