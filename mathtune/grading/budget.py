@@ -22,10 +22,12 @@ latex2sympy and math-verify (whose own `TimeoutException` it is not) let it thro
 interruption can land anywhere, in sympy's `with evaluate(False)` exit code too, so sympy's
 parameters are put back and its cache emptied after one.
 
-Budget, measured on this project's 337 case-table comparisons that reach math-verify (CPU
-seconds per comparison, idle 2-core machine): median 0.007, p99 0.11, slowest legitimate 0.18
-(`1e999999` against 1); pathological ones 2.1 (`(a+b+c)^{40}`), 4.0 (a tower of 400 `x^`),
-or unbounded. 1.0 s is 5x the slowest legitimate one and half the cheapest pathological one.
+Budget, measured on the 337 comparisons of this project's case table and benchmarks that
+reach math-verify (CPU seconds per comparison, idle 2-core machine): median 0.007, p99 0.11,
+slowest legitimate 0.18 (`1e999999` against 1); pathological ones 2.1 (`(a+b+c)^{40}`), 4.0
+(a tower of 400 `x^`), or unbounded. 1.0 s is 5x the slowest legitimate one and half the
+cheapest pathological one; under a load average of 10 CPU times grew up to 2.8x (shared
+caches), still under the budget.
 
     >>> call_in_thread(sum, [1, 2, 3])
     6
