@@ -4,8 +4,10 @@ and from TRL's own reward call path.
 Each call scores one fresh (completion, gold) pair, with the call's number inside it, so no
 cache answers for it. Printed, per case and over all cases of a kind: p50, p99 and max
 milliseconds per call of `accuracy_reward`, `format_reward` and `reasoning_reward`
-together (the three a GRPO step calls). Bounds: typical p50 under 5 ms; no call over 1 s,
-a killed worker included. Then the same calls from 16 threads at once, and batches
+together (the three a GRPO step calls). Bounds: typical p50 under 5 ms; no comparison
+past the CPU budget (`mathtune.grading.budget`: 1 s of its own CPU time, the kernel killing
+a worker stuck in C BACKSTOP_S later), so a call's wall-clock time depends on the machine's
+load, printed beside it. Then the same calls from 16 threads at once, and batches
 through trl 1.16.0's `GRPOTrainer._calculate_rewards` (the real method, on a stand-in
 trainer that holds only what it reads), each reporting whether every call was answered.
 
@@ -17,6 +19,7 @@ The pool starts (about 2 s) before timing, as it does once per training or evalu
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import string
@@ -25,9 +28,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
+from mathtune.grading.budget import BACKSTOP_S, CPU_BUDGET_S
 from mathtune.grading.rewards import REWARD_FUNCTIONS, accuracy_reward
 
-BOUND_S = 1.0  # no reward call may take longer, a killed worker included
+# No comparison uses more CPU; a call stuck in C is killed BACKSTOP_S of CPU later, then
+# retried alone once.
+BOUND_S = CPU_BUDGET_S + BACKSTOP_S
 TYPICAL_P50_S = 0.005
 GARBAGE = "".join(random.Random(0).choice(string.printable) for _ in range(100_000))
 REASONING = "Let me check this step again: 23 + 15 = 38, so the total is 38.\n" * 300
@@ -64,8 +70,8 @@ ADVERSARIAL: dict[str, Case] = {
         "\\boxed{" + ", ".join(str(i + k) for k in range(150)) + "}",
         ", ".join(str(i + k) for k in reversed(range(150))),
     ),
-    "(a+b+c)^40, killed": lambda i: (f"\\boxed{{(a+b+c)^{{40}}+{i}}}", f"a^{{40}}+{i}"),
-    "sin^2000+cos^2000, killed": lambda i: (
+    "(a+b+c)^40, timed out": lambda i: (f"\\boxed{{(a+b+c)^{{40}}+{i}}}", f"a^{{40}}+{i}"),
+    "sin^2000+cos^2000, timed out": lambda i: (
         f"\\boxed{{\\sin(x)^{{2000}}+\\cos(x)^{{2000}}+{i}}}",
         f"{i + 1}",
     ),
@@ -160,7 +166,9 @@ def main() -> None:
     slowest = max(typical + adversarial)
     p50 = statistics.median(typical)
     print(f"typical p50 {p50 * 1e3:.2f} ms: {'within' if p50 < TYPICAL_P50_S else 'OVER'} 5 ms")
-    print(f"slowest call {slowest * 1e3:.0f} ms: {'within' if slowest < BOUND_S else 'OVER'} 1 s")
+    verdict = "within" if slowest < BOUND_S else "OVER"
+    print(f"slowest call {slowest * 1e3:.0f} ms: {verdict} {BOUND_S:.0f} s", end=" ")
+    print(f"(load average {os.getloadavg()[0]:.1f}, on {os.cpu_count()} cores)")
     answered, submitted, wall, slowest = run_threads(calls)
     print(f"16 threads: {answered}/{submitted} calls answered in {wall:.1f} s,", end=" ")
     print(f"slowest {slowest * 1e3:.0f} ms")

@@ -12,15 +12,18 @@ three ways:
 It prints, per group, the cases and each checker's agreement with the labels, then the
 totals with balanced accuracy (mean of the rates on equal and on unequal pairs), then every
 case the project gets wrong. math-verify runs in this main thread, where its SIGALRM
-timeouts work.
+timeouts work. The figures go to `benchmarks/results/compare_math_verify.json`.
 
     python benchmarks/compare_math_verify.py
 """
 
 from __future__ import annotations
 
+import datetime
+import json
 import logging
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 from math_verify import parse, verify
@@ -64,8 +67,11 @@ def agreement(verdicts: list[bool], labels: list[bool]) -> tuple[float, float]:
     return sum(right) / len(right), sum(rates) / 2
 
 
-def print_table(title: str, table: dict[str, list[tuple[str, str, bool]]]) -> list[tuple]:
-    """Per-group agreement of each checker; returns the rows the project gets wrong."""
+def print_table(
+    title: str, table: dict[str, list[tuple[str, str, bool]]], figures: dict
+) -> list[tuple]:
+    """Per-group agreement of each checker, also into `figures`; returns the rows the
+    project gets wrong."""
     rows = [(group, *case) for group, cases in table.items() for case in cases]
     verdicts = grade_table(rows)
     labels = [row[3] for row in rows]
@@ -79,6 +85,23 @@ def print_table(title: str, table: dict[str, list[tuple[str, str, bool]]]) -> li
         ]
         print(f"{group[:57]:58s}{len(indices):4d}" + "".join(f"{s:10.1%}" for s in shares))
     totals = [agreement(verdicts[name], labels) for name in CHECKERS]
+    figures[title] = {
+        "cases": len(rows),
+        **{
+            name: {"agreement": total[0], "balanced": total[1]}
+            for name, total in zip(CHECKERS, totals, strict=True)
+        },
+        "groups": {
+            group: {
+                name: agreement(
+                    [verdicts[name][i] for i, row in enumerate(rows) if row[0] == group],
+                    [row[3] for row in rows if row[0] == group],
+                )[0]
+                for name in CHECKERS
+            }
+            for group in table
+        },
+    }
     print(f"{'total agreement':58s}{len(rows):4d}" + "".join(f"{t[0]:10.1%}" for t in totals))
     print(f"{'balanced accuracy':58s}{'':4s}" + "".join(f"{t[1]:10.1%}" for t in totals))
     return [
@@ -88,9 +111,16 @@ def print_table(title: str, table: dict[str, list[tuple[str, str, bool]]]) -> li
 
 def main() -> None:
     logging.disable(logging.WARNING)  # math-verify logs every parse failure
-    wrong = print_table("failure classes and near-misses (CLASS_CASES)", CLASS_CASES)
-    wrong += print_table("regression table (EQUIVALENCE_CASES)", EQUIVALENCE_CASES)
-    wrong += print_table("whole completions (COMPLETION_CASES)", COMPLETION_CASES)
+    figures: dict = {
+        "date": datetime.date.today().isoformat(),
+        "math-verify": version("math-verify"),
+    }
+    wrong = print_table("failure classes and near-misses (CLASS_CASES)", CLASS_CASES, figures)
+    wrong += print_table("regression table (EQUIVALENCE_CASES)", EQUIVALENCE_CASES, figures)
+    wrong += print_table("whole completions (COMPLETION_CASES)", COMPLETION_CASES, figures)
+    out = Path(__file__).resolve().parent / "results" / "compare_math_verify.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(figures, indent=1) + "\n")
     print(f"\nproject wrong on {len(wrong)} cases:")
     for group, prediction, gold, label in wrong:
         shown = prediction if len(prediction) <= 60 else prediction[:57] + "..."

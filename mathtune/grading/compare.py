@@ -9,15 +9,15 @@ set {10, 4, 2}, where bare text keeps only the last number (so `10, 4, 2` would 
 things it gets wrong are decided before it: a set never equals a tuple or an interval, and
 values listed bare take the names of a named list in order ("2, -1" is x=2, y=-1).
 
-Plain numbers and fractions on both sides are compared here, in-process (`compare_plain`),
-with math-verify's rule: exact, or to 6 decimal places when one side is a decimal. Against a
-plain gold number, a sum or product of plain numbers (`7 + 5 - 3`) is wrong: math-verify
-would evaluate it, so restating an arithmetic question would count as its answer. A
-multiple-choice gold ("B", "(B)") is decided here too: only the letter a prediction names
-can match it ("(B) 12", "Option B"). Only the rest is sent to `answers_equal`, which runs in
+Answers written alike (spaces aside), and plain numbers and fractions on both sides, are
+compared here, in-process (`compare_plain`), with math-verify's rule: exact, or to 6 decimal
+places when one side is a decimal. Against a plain gold number, a sum or product of plain
+numbers (`7 + 5 - 3`) is wrong: math-verify would evaluate it, so restating an arithmetic
+question would count as its answer. Only the rest is sent to `answers_equal`, which runs in
 a worker process (see `pool`), since its parser can run for minutes on adversarial LaTeX.
+An answer that goes on ("1, 2, 3, ...") never equals one that stops.
 
-    >>> compare_plain(r"\frac{1}{2}", "0.5"), compare_plain("25%", "0.25"), compare_plain("x", "x")
+    >>> compare_plain(r"\frac{1}{2}", "0.5"), compare_plain("25%", "0.25"), compare_plain("x", "y")
     (True, True, None)
     >>> answers_equal("(x+1)^2", "x^2 + 2x + 1"), answers_equal("10, 4, 2", "4, 12, 2")
     (True, False)
@@ -25,24 +25,24 @@ a worker process (see `pool`), since its parser can run for minutes on adversari
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from fractions import Fraction
 
+from mathtune.grading.choices import bare_text
 from mathtune.grading.readings import answer_readings
+from mathtune.grading.sentences import is_prose
 
+PARSED_CACHE = 4096  # parsed answers kept per process; a parse is 1-20 ms, its result ~10 KB
 MAX_ANSWER_CHARS = 1000  # longer answers are compared as exact strings only; ~1 ms of regex
 MAX_PLAIN_CHARS = 5000  # longer answers go to the pool: sorting a longer list costs more
 MAX_NUMBER_CHARS = 100  # a longer number goes to the pool; int() refuses over 4300 digits
 FLOAT_ROUNDING = 6  # decimal places, as math-verify's verify(float_rounding=6)
 
-_TEXT = re.compile(r"\\(?:text|textbf|mathrm|mathbf)\s*\{([^{}]*)\}")
-_GOLD_CHOICE = re.compile(r"\(?([A-E])\)?")
-_PREDICTED_CHOICE = re.compile(
-    r"(?:option|choice|answer)?\s*\(?([A-E])\)?(?:[.:)]?\s.*|[.:])?", re.IGNORECASE | re.DOTALL
-)
 _NAMED = re.compile(r"([A-Za-z](?:_\{?\w+\}?)?)\s*=\s*([^=]+)")
 _SET = re.compile(r"\\\{.*\\\}")
+_ELLIPSIS = re.compile(r"\.\.\.|…|\\[lc]?dots")
 _BRACKETED = re.compile(r"[(\[][^()\[\]]*[)\]]")  # one flat tuple or interval
 # Plain numbers joined by + - * / (or \times, \cdot, \div): "18271 * 43432", "7 + 5 - 3".
 _ARITHMETIC = re.compile(
@@ -55,14 +55,15 @@ _PLAIN = re.compile(
 
 
 def compare_plain(predicted: str, gold: str) -> bool | None:
-    """The verdict when the gold is a choice letter or both answers are plain numbers,
-    fractions or bare lists of them (equal as multisets: "3, 1, 2" = "1, 2, 3" but
+    """The verdict when both answers are written alike (spaces aside), or both are plain
+    numbers, fractions or bare lists of them (equal as multisets: "3, 1, 2" = "1, 2, 3" but
     "2, 2" ≠ "2"), else None."""
     if len(predicted) > MAX_PLAIN_CHARS or len(gold) > MAX_PLAIN_CHARS:
         return None
-    if gold_choice := _GOLD_CHOICE.fullmatch(_bare_text(gold)):
-        predicted_choice = _PREDICTED_CHOICE.fullmatch(_bare_text(predicted))
-        return predicted_choice is not None and predicted_choice[1].upper() == gold_choice[1]
+    if _squeezed(predicted) == _squeezed(gold):
+        return True  # written alike: no need to send it to a worker
+    if bool(_ELLIPSIS.search(predicted)) != bool(_ELLIPSIS.search(gold)):
+        return False  # "1, 2, 3, ..." goes on: it is not the list 1, 2, 3
     predicted_readings, gold_readings = (
         [_plain_values(reading) for reading in answer_readings(answer)]
         for answer in (predicted, gold)
@@ -73,7 +74,11 @@ def compare_plain(predicted: str, gold: str) -> bool | None:
         # A sum or product of plain numbers restates the question ("What is 18271 * 43432?")
         # rather than answering it. math-verify evaluates it and equates it with the result,
         # which would pay an RL policy in full for copying the problem.
-        return False if _ARITHMETIC.fullmatch(_bare_text(predicted).strip("$ ")) else None
+        if _ARITHMETIC.fullmatch(bare_text(predicted)):
+            return False
+        # Words and no digit ("No answer") are no number; math-verify says so too, after
+        # 20 ms of parsing them as symbols.
+        return False if is_prose(predicted) and not re.search(r"\d", predicted) else None
     return any(_lists_equal(p, g) for p in predicted_readings for g in gold_readings)
 
 
@@ -91,11 +96,6 @@ def _lists_equal(predicted: list, gold: list) -> bool:
         return False
     pairs = zip(sorted(predicted), sorted(gold), strict=True)
     return all(_numbers_equal(p, g) for p, g in pairs)
-
-
-def _bare_text(answer: str) -> str:
-    """`answer` without `\\text{}` wrappers and LaTeX spacing: "\\textbf{(B)}\\ 12" is "(B) 12"."""
-    return re.sub(r"\\[ ,;:!]", " ", _TEXT.sub(r"\1", answer)).strip()
 
 
 def _numbers_equal(predicted: tuple[Fraction, bool], gold: tuple[Fraction, bool]) -> bool:
@@ -133,6 +133,8 @@ def answers_equal(predicted: str, gold: str) -> bool:
     """
     if len(predicted) > MAX_ANSWER_CHARS or len(gold) > MAX_ANSWER_CHARS:
         return predicted.strip() == gold.strip()
+    if bool(_ELLIPSIS.search(predicted)) != bool(_ELLIPSIS.search(gold)):
+        return False  # "1, 2, 3, ..." goes on: it is not the list 1, 2, 3
     try:
         return any(
             _readings_equal(predicted_reading, gold_reading)
@@ -172,8 +174,7 @@ def _split_top_level(text: str) -> list[str]:
 
 
 def _readings_equal(predicted: str, gold: str) -> bool:
-    # Imported here: only worker processes need sympy, which takes seconds to import.
-    from math_verify import parse, verify
+    from math_verify import verify  # imported here: only workers need sympy (seconds to load)
 
     squeezed = _squeezed(predicted), _squeezed(gold)
     if squeezed[0] == squeezed[1]:
@@ -186,12 +187,20 @@ def _readings_equal(predicted: str, gold: str) -> bool:
     if ordered is not None:
         pairs = zip(*ordered, strict=True)
         return all(_readings_equal(p, g) for p, g in pairs)
-    # parsing_timeout/timeout_seconds=None: math-verify's SIGALRM timers fail outside the
-    # main thread; the pool's deadline bounds the time instead.
-    parsed_gold = parse(f"\\boxed{{{gold}}}", parsing_timeout=None)
-    parsed = parse(f"\\boxed{{{predicted}}}", parsing_timeout=None)
     # allow_set_relation_comp: a gold interval [-2, 7] equals -2 <= x <= 7 either way round.
-    return verify(parsed_gold, parsed, timeout_seconds=None, allow_set_relation_comp=True)
+    return verify(
+        _parsed(gold), _parsed(predicted), timeout_seconds=None, allow_set_relation_comp=True
+    )
+
+
+@functools.lru_cache(maxsize=PARSED_CACHE)
+def _parsed(answer: str) -> list:
+    """math-verify's reading of `answer` in a box, kept: a gold is compared with each of the
+    completions sampled for its problem. parsing_timeout=None: math-verify's SIGALRM timers
+    fail outside the main thread; the CPU budget bounds the time instead."""
+    from math_verify import parse  # imported here: only workers need sympy (seconds to load)
+
+    return parse(f"\\boxed{{{answer}}}", parsing_timeout=None)
 
 
 def _squeezed(text: str) -> str:

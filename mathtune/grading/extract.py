@@ -5,15 +5,22 @@ unclosed `<think>` and before the first chat-template token (`<|im_start|>user` 
 answer) is searched. The strategies (STRATEGIES), first hit wins:
 
 - "boxed": the last `\boxed{...}` or `\fbox{...}` (nested braces kept); boxes right before
-  it, with only separators or labels between them, join it: `\boxed{2}, \boxed{3}` is "2, 3".
+  it, with only separators or labels between them, join it: `\boxed{2}, \boxed{3}` is "2, 3"
+  (boxes in separate math spans with nothing joining them do not). An answer phrase after
+  the last box supersedes it: "... \boxed{255}. The final answer is 10,455."
 - "xml_tag": the last `<answer>...</answer>`.
-- "answer_phrase": what follows "The answer is", "final answer:" or "Answer:"; when that is
-  a sentence ("The largest $n$ is 34"), the value that ends it.
-- "variable": assignments ending the last line: "so v_{R} = 4 m/s", "x = 2 and y = -1".
+- "answer_phrase": what follows "The answer is", "final answer:", "Answer:" or the same in
+  other languages ("La réponse est", "Ответ:", "答案是", "答えは"); the span right after it and
+  the spans joined to it, or the value its sentence states (`sentences.final_value`).
+- "variable": assignments ending the last line: "so v_{R} = 4 m/s", "x = 2 and y = -1"; not
+  one stating a condition ("attained at x = 3/2").
 - "latex": the last `$...$`, `$$...$$`, `\(...\)` or `\[...\]` span, with the spans joined
-  to it by "and", "or" or commas, unless a number follows it in the text.
+  to it by "and", "or" or commas, unless a number follows it in the text; a span stating a
+  condition ("$2\sqrt{5}$ when $x = 1$") is passed over.
 - "last_line": the last line when it is bare math (`x^2 + 2x + 1`, kept whole), else the
-  last number of its final sentence, in any language ("所以答案是 34。" gives "34").
+  value its final sentence states, in any language ("所以答案是 34。" gives "34").
+
+A gold answer holding words ("12 apples", "It takes 3 hours.") is read the same way.
 
 Only the last MAX_TAIL_CHARS characters are searched by the strategies after "xml_tag", so
 a 100 KB completion costs about as much as a short one.
@@ -29,9 +36,10 @@ a 100 KB completion costs about as much as a short one.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from mathtune.grading.sentences import NUMBER, final_value, is_prose
 
 STRATEGIES = ("boxed", "xml_tag", "answer_phrase", "variable", "latex", "last_line")
 MAX_TAIL_CHARS = 8000  # a final answer sits at the end; the tail bounds the regex work
@@ -51,36 +59,34 @@ _LABEL = r"(?:[A-Za-z]|\\[a-zA-Z]+)(?:_\{?[A-Za-z0-9]{1,8}\}?)?"
 # What may stand between two boxes that together form one answer: "\boxed{2}, \boxed{3}",
 # "x=\boxed{2} \text{ and } y=\boxed{3}".
 _BOX_SEPARATOR = re.compile(
-    rf"(?:\s|[$,;.]|\\[()\[\]]|\\q?quad|\\text\{{\s*(?:and|or)\s*\}}|\band\b|\bor\b|{_LABEL}\s*=)*"
+    r"(?:\s|[$,;.]|\\[()\[\]]|\\q?quad|\\text\{[^{}]{0,40}?\b(?:and|or)\s*\}|\band\b|\bor\b"
+    rf"|{_LABEL}\s*=)*"
 )
+# Boxes in separate math spans with nothing joining them are separate answers, the last one
+# final: "$$\boxed{20}$$ \boxed{143}".
+_SEPARATE_SPANS = re.compile(r"(?=.*(?:\$|\\[()\[\]]))(?:\s|\$|\\[()\[\]])*", re.DOTALL)
+# "The answer is", "Final answer:", and the same in other languages ("La réponse est",
+# "Ответ:", "答案是", "答えは", ...).
 _PHRASE = re.compile(
-    r"\b(?:final\s+answer|answer)\b(?:\s+to\s+[^:\n]{0,60}?)?[*\s]*"
-    r"(?:(?:is|would\s+be|will\s+be)\b|[:=])[\s*:]*|\bfinal\s+answer\b[*\s]*\n",
+    r"\b(?:final\s+answer|answer|réponse|respuesta|antwort|resposta|risposta|ответ|odpowiedź|"
+    r"antwoord|cevap|đáp\s+án)\b(?:\s+(?:to\s+[^:\n]{0,60}?|finale?|final))?[*\s]*"
+    r"(?:(?:is|would\s+be|will\s+be|est|es|ist|lautet|é|è|là)\b|[:=：])[\s*:]*"
+    r"|\bfinal\s+answer\b[*\s]*\n|答案\s*(?:是|为|：|:)\s*|答\s*[：:]\s*|答えは\s*|답은\s*"
+    r"|(?:الإجابة|الجواب)\s*(?:هي|:)?\s*|उत्तर\s*(?:है|:)\s*",
     re.IGNORECASE,
 )
 _SIGN_OFF = re.compile(r"\s+I hope it is correct.*$", re.IGNORECASE | re.DOTALL)
 _MATH_DELIMITER = re.compile(r"(?<!\\)\$\$|(?<!\\)\$|\\\[|\\\]|\\\(|\\\)")
 _CLOSING = {"$$": "$$", "$": "$", "\\[": "\\]", "\\(": "\\)"}
-_SPAN_JOINER = re.compile(r"\s*(?:,|;|,?\s*and|,?\s*or)\s*", re.IGNORECASE)
+_SPAN_JOINER = re.compile(
+    r"\s*(?:,|;|,?\s*(?:and|or|et|ou|und|oder|y|o|e|и|или))\s*", re.IGNORECASE
+)
 _ASSIGNMENT = re.compile(rf"(?:^|(?<=[\s(:]))({_LABEL}'*)\s*=\s*(\S.*)$")
 _CONNECTOR = re.compile(r"^(?:and|so|then|thus|hence|i\.e\.|or)\s+", re.IGNORECASE)
-# One number as prose writes it: "-12", "3.5", "3,5", "10,455", "1 000", "3/4", "25%".
-_NUMBER = re.compile(
-    r"(?<![\w^_.,/\\])[-−]?(?:\d{1,3}(?:(?:,| |\u00a0|\u202f)\d{3})+(?!\d)|\d+)"
-    r"(?:[.,]\d+)?(?:\s*/\s*\d+)?%?(?![\w^])"
-)
-_COMMAND = re.compile(r"\\[a-zA-Z]+")
-# Three letters in a row, or a two-letter word that math never writes: "It is 7".
-_WORD = re.compile(r"[^\W\d_]{3,}|\b(?:is|it|so|we|be|of|to|as|at|by|if)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[^\\][.!?])\s+|[。！？।؟]\s*")  # "\\!" is LaTeX spacing
-# What looks like words but is not prose: `\text{}` (units, "and"), environment names
-# (`\begin{pmatrix}`) and the "and"/"or" between listed values ("2 and 3").
-_NOT_WORDS = re.compile(
-    r"\\text\w*\{[^{}]*\}|\\(?:begin|end)\{\w+\*?\}(?:\{[^{}]*\})?|\b(?:and|or)\b"
-)
-_COLON = re.compile(r"(?<=[^\W\d_])\s*:\s+")  # after a word: "11:21" is a ratio
-_FOREIGN_LETTER = re.compile(r"[^\W\d_\u0000-\u03ff]")
-_COPULA = re.compile(r"\s(?:is|are|equals|was|be|est|ist|es|é)\s+", re.IGNORECASE)
+_NUMBER = re.compile(NUMBER)
+# A span introduced by these states a condition, not the answer: "... is $2\sqrt{5}$ when $x=1$".
+_CONDITION = re.compile(r"\b(?:when|where|for|if|at|with)\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -97,13 +103,24 @@ def extract_answer(text: str) -> Extracted | None:
     """The final answer of a completion, or None when it gives none; never raises."""
     if not isinstance(text, str):
         return None
-    region = _answer_region(text)
+    region = answer_region(text)
     tail = region[-MAX_TAIL_CHARS:]
     for strategy, find in _FINDERS:
         found = find(region if strategy in ("boxed", "xml_tag") else tail)
         if found and found.strip():
+            if strategy == "boxed" and (restated := _phrase_after_boxes(region)):
+                return Extracted(restated, "answer_phrase", boxed=False)
             return Extracted(found.strip(), strategy, strategy == "boxed")
     return None
+
+
+def _phrase_after_boxes(region: str) -> str | None:
+    """The answer an answer phrase gives after the last box ("... \\boxed{255}. Final Answer:
+    The final answer is 10,455."): the model's last word over an intermediate box."""
+    start = max(region.rfind("\\boxed"), region.rfind("\\fbox"))
+    box = _BOX.match(region, start)
+    close = closing_brace(region, box.end()) if box else None
+    return _find_answer_phrase(region[close + 1 :][-MAX_TAIL_CHARS:]) if close else None
 
 
 def extract_gold(gold: object) -> str | None:
@@ -112,7 +129,7 @@ def extract_gold(gold: object) -> str | None:
     if not isinstance(gold, str) or not gold.strip():
         return None
     gold = gold.strip()
-    if _BOX.search(gold) or "\n" in gold or len(_WORD.findall(_COMMAND.sub(" ", gold))) >= 4:
+    if _BOX.search(gold) or "\n" in gold or is_prose(gold):
         found = extract_answer(gold)
         return found.text if found else None
     spans = _math_spans(gold)
@@ -122,7 +139,7 @@ def extract_gold(gold: object) -> str | None:
     return gold
 
 
-def _answer_region(text: str) -> str:
+def answer_region(text: str) -> str:
     """The part of `text` that can hold the final answer: outside `<think>`, before the
     next chat turn."""
     close = text.rfind("</think>")
@@ -151,6 +168,7 @@ def _find_boxed(text: str) -> str | None:
         if boxes and (
             boxes[-1][0] - close > MAX_GAP_CHARS
             or not _BOX_SEPARATOR.fullmatch(text, close + 1, boxes[-1][0])
+            or _SEPARATE_SPANS.fullmatch(text, close + 1, boxes[-1][0])
         ):
             break
         content = text[match.end() : close].strip()
@@ -184,16 +202,25 @@ def _find_answer_phrase(text: str) -> str | None:
     text = _SIGN_OFF.sub("", text)
     for match in reversed(list(_PHRASE.finditer(text))):
         rest = text[match.end() :].lstrip()
-        opener = next((o for o in ("$$", "\\[", "\\(", "$") if rest.startswith(o)), None)
-        if opener is not None:
-            end = rest.find(_CLOSING[opener], len(opener), MAX_SPAN_CHARS)
-            answer = rest[len(opener) : end] if end > 0 else ""
+        spans = _math_spans(rest[:MAX_SPAN_CHARS])
+        if spans and spans[0][0] == 0:
+            answer = _joined_spans(rest, spans)
         else:
-            answer = re.split(r"\n|(?<=[^\d\s])\.\s|\.\s+(?=[A-Z])", rest, maxsplit=1)[0]
-        answer = final_value(answer.strip(" *.\n"))
+            answer = re.split(r"\n|(?<=[^\d\s])\.\s|\.\s+(?=[A-Z])|[。！？।]", rest, maxsplit=1)[0]
+        answer = final_value(answer.strip(" *_.\n。！？।"), stated=True)
         if answer:
             return answer
     return None
+
+
+def _joined_spans(text: str, spans: list[tuple[int, int, tuple[int, int]]]) -> str:
+    """The first span's content, and those of the spans joined to it: "$2$ and $3$"."""
+    chosen = [spans[0]]
+    for span in spans[1:]:
+        if not _SPAN_JOINER.fullmatch(text, chosen[-1][1], span[0]):
+            break
+        chosen.append(span)
+    return ", ".join(text[start:end].strip() for _, _, (start, end) in chosen)
 
 
 def _last_line(text: str) -> str:
@@ -212,6 +239,8 @@ def _find_variable(text: str) -> str | None:
         match = _ASSIGNMENT.search(part)
         if match is None or re.search(r"[A-Za-z]{3}", match.group(2).rpartition("=")[0]):
             break  # no assignment, or prose inside a chain: "x = 3 is the root of 2x = 6"
+        if _CONDITION.search(part, 0, match.start()):
+            break  # "the minimum is -9/4, attained at x = 3/2": a condition, not the answer
         value = match.group(2).rsplit("=", 1)[-1].strip()  # "b = a + 1 = 3" gives b = 3
         found.append(f"{match.group(1)} = {value}")
         if match.start() > 0:
@@ -221,6 +250,8 @@ def _find_variable(text: str) -> str | None:
 
 def _find_latex(text: str) -> str | None:
     spans = _math_spans(text)
+    while len(spans) > 1 and _CONDITION.search(text, spans[-2][1], spans[-1][0]):
+        spans.pop()  # "$2\sqrt{5}$ when $x = 1$": the condition is not the answer
     if not spans or _NUMBER.search(text, spans[-1][1]):
         return None  # "The largest $n$ is 34": the number after the span is the answer
     chosen = [spans[-1]]
@@ -249,33 +280,6 @@ def _find_last_line(text: str) -> str | None:
     line = _last_line(text).strip("*#: ").rstrip(".")
     sentences = [s for s in _SENTENCE_END.split(line) if s.strip(" *.")]
     return final_value(sentences[-1].strip(" *")) if sentences else None
-
-
-def final_value(text: str) -> str:
-    """`text` itself when it is bare math or holds no number; else the value that ends the
-    sentence: what follows its last "is" or colon, or its last number. One value, never a
-    list built from the numbers of an expression."""
-    if not _is_prose(text):
-        return text
-    for separator in (_COPULA, _COLON):  # "the sum is 1, 2 et 3", "solutions : 1, 2 et 3"
-        after = separator.split(text)[-1].strip(" *")
-        if after != text and after and not _is_prose(after):
-            return after
-    numbers = _NUMBER.findall(text)
-    return _ascii_digits(numbers[-1]) if numbers else text
-
-
-def _is_prose(text: str) -> bool:
-    """Whether `text` holds words: three letters in a row outside LaTeX commands and
-    `\\text{}`, or any letter beyond the Latin and Greek alphabets (Chinese writes no
-    spaces between words; Devanagari's vowel marks split a word for `\\w`)."""
-    bare = _COMMAND.sub(" ", _NOT_WORDS.sub(" ", text))
-    return bool(_WORD.search(bare) or _FOREIGN_LETTER.search(bare))
-
-
-def _ascii_digits(number: str) -> str:
-    """Arabic-Indic, Devanagari and other digits as 0-9, so that "٣٤" reads as 34."""
-    return "".join(str(unicodedata.digit(char)) if char.isdigit() else char for char in number)
 
 
 _FINDERS: tuple[tuple[str, Callable[[str], str | None]], ...] = (

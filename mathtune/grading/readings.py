@@ -6,16 +6,18 @@ Each rewrite says what it fixes; most are notations math-verify parses into some
 - thousands written with spaces (`1 000`, `10\ 000`, `11,\! 111`);
 - currency signs and units glued to a number (`1,000.99€`, `12m²`, `v = 4 m/s`);
 - `1.5e3`, `2 1/2`, `0.\overline{3}`, `\langle 1, 2\rangle`, upright `\mathrm{e}`;
+- math typed as code (`2*sqrt(2)`, `2**(1/4)`, `pi/2`) and equation environments;
 - `x \in S` and set-builder `\{x \mid x > 2\}` (the set or relation is the answer); simple
   inequalities as intervals (`1 \le x < 3` is `[1, 3)`, `x < -2 \text{ or } x > 3` a
   union), which math-verify compares far faster than relations against sets;
 - matrices written as arrays in brackets, and a one-column matrix as a tuple.
 
 Some answers have two readings, and a match on either counts: a decimal comma `1,22` is
-1.22 or the list {1, 22}; `25%` is 25 or 0.25; `30°` is 30 or π/6.
+1.22 or the list {1, 22}; `25%` is 25 or 0.25 (also "25 percent", "25 pct", `4 4/9%`);
+`30°` is 30 or π/6.
 
-    >>> answer_readings(r"1 000 \$"), answer_readings("1,22"), answer_readings("25%")
-    (['1000'], ['1.22', '1,22'], ['25', '\\frac{25}{100}'])
+    >>> answer_readings(r"1 000 \$"), answer_readings("1,22"), answer_readings("12.5%")
+    (['1000'], ['1.22', '1,22'], ['\\frac{25}{2}', '\\frac{1}{8}'])
     >>> answer_readings(r"-2 \le x < 3"), answer_readings(r"0.\overline{3}")
     (['[-2, 3)'], ['\\frac{1}{3}'])
 """
@@ -33,6 +35,7 @@ _UNICODE = str.maketrans(
      "£": "", "¥": "", "₹": ""}
 )  # fmt: skip
 _NUMBER = r"[-+]?(?:\d+(?:\.\d+)?|\.\d+)"
+_PERCENT_SIGN = r"(?:%|percentage|percent|per cent|pct)"
 _UNIT = (
     r"(?:[kcmμ]?m|[km]?g|s|h|min|hr|hrs|km/h|m/s|ml|mL|l|L|°C|°F)"
     r"(?:\^\{?[23]\}?)?"
@@ -41,6 +44,18 @@ _UNIT = (
 _REWRITES = [
     (re.compile(pattern), replacement)
     for pattern, replacement in (
+        # an equation environment: its lines as one chain, "a &= b \\ &= c" is a = b = c
+        (
+            r"^\\begin\{(align|aligned|equation|gather|eqnarray)\*?\}(.*)\\end\{\1\*?\}$",
+            lambda m: re.sub(r"\\\\", " ", m.group(2).replace("&", "")),
+        ),
+        # a number written as text: "\text{12 cm}" (its unit goes below)
+        (r"^\\(?:text|textnormal|textrm|mbox)\s*\{\s*([-+]?\d[^{}]*)\}$", r"\1"),
+        # math typed as code: "2*sqrt(2)", "2**(1/4)", "pi/2", "log(8)"
+        (r"\*\*", "^"),
+        (r"(?<![\\A-Za-z])sqrt\s*\(([^()]*)\)", r"\\sqrt{\1}"),
+        (r"(?<![\\A-Za-z])(sin|cos|tan|log|ln|exp)\s*(?=\()", r"\\\1"),
+        (r"(?<![\\A-Za-z])pi(?![A-Za-z])", r"\\pi "),
         # currency signs: "\$10" and "€5" are 10 and 5; "\%" is read like "%" below
         (r"\\\$|\$|\\(?:euro|pounds|yen|textdollar)(?![a-zA-Z])", ""),
         (r"\\%", "%"),
@@ -59,8 +74,8 @@ _REWRITES = [
         ),
         # scientific notation "1.5e3", which math-verify reads as 1.5*e*3
         (rf"^({_NUMBER})[eE]([-+]?\d+)$", r"\1\\times 10^{\2}"),
-        # a mixed number with a slash "2 1/2"
-        (r"^([-+]?\d+)\s+(\d+)\s*/\s*(\d+)$", r"\1\\frac{\2}{\3}"),
+        # a mixed number with a slash "2 1/2", of a percent too: "4 4/9%"
+        (rf"^([-+]?\d+)\s+(\d+)\s*/\s*(\d+)(\s*{_PERCENT_SIGN})?$", r"\1\\frac{\2}{\3}\4"),
         # a repeating decimal "0.1\overline{6}"
         (r"^([-+]?)(\d*)\.(\d*)\\overline\{(\d+)\}$", lambda m: _repeating_decimal(*m.groups())),
         # a unit glued to a number, also after a name: "12m^2", "v = 4 m/s"
@@ -90,7 +105,10 @@ _REWRITES = [
     )
 ]
 _DECIMAL_COMMA = re.compile(r"^([-+]?\d+)(?:,|\{,\})(\d+)$")
-_PERCENT = re.compile(rf"^({_NUMBER})\s*(?:%|percent)$")
+# A percent of a number, a fraction or a mixed number: "25%", "12.5 percent", "33\frac{1}{3}%"
+_PERCENT = re.compile(
+    rf"^([-+]?)(\d+(?:\.\d+)?|\.\d+)?(?:\\[dt]?frac\{{(\d+)\}}\{{(\d+)\}})?\s*{_PERCENT_SIGN}$"
+)
 _DEGREES = re.compile(rf"^({_NUMBER})\s*(?:\^\s*\{{?\s*\\circ\s*\}}?|°|\s*degrees?)$")
 # Inequalities in one variable, with simple bounds, become intervals.
 _BOUND = r"[-+]?(?:\d+(?:\.\d+)?|\\[dt]?frac\{[^{}]+\}\{[^{}]+\}|\\sqrt\{[^{}]+\}|\\infty|\\pi)"
@@ -113,13 +131,33 @@ def answer_readings(answer: str) -> list[str]:
         text = pattern.sub(replacement, text).strip()
     text = _as_intervals(text) or text
     decimal = _DECIMAL_COMMA.match(text)
-    if decimal and len(decimal.group(2)) != 3:  # "10,455" is ten thousand and more
+    # "10,455" is ten thousand and more; "0,111" cannot be
+    if decimal and (len(decimal.group(2)) != 3 or decimal.group(1).lstrip("+-") == "0"):
         return [f"{decimal.group(1)}.{decimal.group(2)}", text]
-    if match := _PERCENT.match(text):
-        return [match.group(1), f"\\frac{{{match.group(1)}}}{{100}}"]
+    if (match := _PERCENT.match(text)) and (match.group(2) or match.group(3)):
+        return _percent_readings(*match.groups())
     if match := _DEGREES.match(text):
         return [match.group(1), f"\\frac{{{match.group(1)}\\pi}}{{180}}"]
     return [text]
+
+
+def _percent_readings(
+    sign: str, number: str | None, numerator: str | None, denominator: str | None
+) -> list[str]:
+    """A percent's two readings: its number ("25%" is 25, the answer to "what percent?")
+    and its value (0.25), both exact."""
+    value = Fraction(number or 0)
+    if numerator and int(denominator):
+        value += Fraction(int(numerator), int(denominator))
+    value = -value if sign == "-" else value
+    return [_as_latex(value), _as_latex(value / 100)]
+
+
+def _as_latex(value: Fraction) -> str:
+    if value.denominator == 1:
+        return str(value.numerator)
+    sign = "-" if value < 0 else ""
+    return f"{sign}\\frac{{{abs(value.numerator)}}}{{{value.denominator}}}"
 
 
 def _as_intervals(text: str) -> str | None:

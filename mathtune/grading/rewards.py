@@ -12,9 +12,10 @@ what training optimises.
 | "format"    | `format_reward`    | 1.0 if `Grade.boxed`: the final answer is in `\boxed{}`     |
 | "reasoning" | `reasoning_reward` | `score_reasoning`: steps and equations, in [0, 1]           |
 
-They never raise on model output and each call is bounded in time (see
-`mathtune.grading.pool`); a completion that somehow fails is scored 0.0 and logged. Under
-TRL, `accuracy_reward` also logs how many comparisons timed out (`log_metric`).
+They never raise on model output and each comparison is bounded by its CPU time (see
+`mathtune.grading.budget`); a completion that somehow fails to score is scored 0.0 and
+logged. Under TRL, `accuracy_reward` also logs, per batch, how many comparisons ran past
+their CPU budget and how many the worker pool could not run (`log_metric`, METRICS).
 
     >>> accuracy_reward([r"So \boxed{4}.", "It is 5."], answer=["4", "4"])
     [1.0, 0.0]
@@ -29,12 +30,18 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mathtune.grading.extract import extract_answer
-from mathtune.grading.grader import grade_completions
+from mathtune.grading.grader import Grade, grade_completions
 from mathtune.grading.reasoning import score_reasoning
 
 logger = logging.getLogger(__name__)
 
 RewardFunction = Callable[..., list[float]]
+
+# What accuracy_reward logs through TRL's `log_metric`, per batch, from the Grades.
+METRICS = {
+    "grader/timeouts": "comparisons past their CPU budget (pathological input), scored 0",
+    "grader/machinery_failures": "comparisons the worker pool could not run (graded in-process)",
+}
 
 
 def completion_text(completion: Any) -> str:
@@ -89,15 +96,24 @@ def accuracy_reward(
     _check_answer_column(answer, len(completions))
     texts = [completion_text(completion) for completion in completions]
     golds = [gold if isinstance(gold, str) else None for gold in answer]
-    try:
-        grades = grade_completions(texts, golds)
-    except Exception:  # model output is untrusted: never end a training run over one batch
-        logger.exception("grading failed on a batch of %d; scored 0.0", len(texts))
-        return [0.0] * len(texts)
+    grades = grade_completions(texts, golds)  # raises only on a bug: never a silent batch of 0
     log_metric = kwargs.get("log_metric")
     if callable(log_metric):
-        log_metric("grader/timeouts", float(sum(grade.timed_out for grade in grades)))
+        for name, count in grader_counts(grades).items():
+            log_metric(name, float(count))
     return [float(grade.correct) for grade in grades]
+
+
+def grader_counts(grades: Sequence[Grade]) -> dict[str, int]:
+    """The METRICS of a batch of Grades: time-outs and machinery failures, counted apart.
+
+    >>> grader_counts([Grade("1", "boxed", True, False, timed_out=True)])
+    {'grader/timeouts': 1, 'grader/machinery_failures': 0}
+    """
+    return {
+        "grader/timeouts": sum(grade.timed_out for grade in grades),
+        "grader/machinery_failures": sum(grade.machinery_failure for grade in grades),
+    }
 
 
 def _check_answer_column(answer: Any, count: int) -> None:

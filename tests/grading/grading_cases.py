@@ -115,6 +115,21 @@ EXTRACTION_CASES: dict[str, list[tuple[str, str | None, str | None]]] = {
         (r"She ate 3/4 of it", "3/4", "last_line"),
         ("Work.\nMore work.\nIt is 7", "7", "last_line"),
     ],
+    "other languages, clauses, and boxes superseded": [
+        ("La réponse est 42.", "42", "answer_phrase"),
+        ("答案是 36。", "36", "answer_phrase"),
+        ("Ответ: 17.", "17", "answer_phrase"),
+        ("La réponse est $x = 4$ ou $x = -4$.", "x = 4, x = -4", "answer_phrase"),
+        ("Réponse: Janeth aura encore 220 $ à payer d'ici 12 mois.", "220", "answer_phrase"),
+        ("The answer is _120°_.", "120°", "answer_phrase"),
+        (r"So \boxed{255}. Final Answer: The final answer is $10,455$.", "10,455", "answer_phrase"),
+        (r"$$\boxed{20}$$ \boxed{143}", "143", "boxed"),  # separate spans, nothing joining
+        (r"\boxed{(3, 3)} \text{ for part (a) and } \boxed{(1, 1)}", "(3, 3), (1, 1)", "boxed"),
+        ("Hence the minimum is -\\frac{9}{4}, attained at x = 3/2.", "-\\frac{9}{4}", "last_line"),
+        ("So the largest value is $2\\sqrt{5}$ when $x = 1$.", "2\\sqrt{5}", "last_line"),
+        ("Thus the probability is 5/36 since there are 36 outcomes.", "5/36", "last_line"),
+        ("2*sqrt(2)", "2*sqrt(2)", "last_line"),  # math typed as code is not prose
+    ],
     "nothing to extract": [
         ("", None, None),
         ("   \n  ", None, None),

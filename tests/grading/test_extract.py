@@ -73,6 +73,10 @@ def test_docstring_examples_run():
         ("We add the parts.\nThe total is therefore 17.", "17"),  # worked, final sentence
         ("Adding the two numbers gives 3 + 4 = 7, and so the sum is 7.", "7"),
         (r"x \in (2,12)\cup(12,102)", r"x \in (2,12)\cup(12,102)"),  # commands are not words
+        ("12 apples", "12"),  # a gold that carries words: the value it states
+        ("It takes 3 hours.", "3"),
+        (r"$\frac{1}{2}$ of the pizza", r"\frac{1}{2}"),
+        ("Tuesday", "Tuesday"),  # words and no value: the words
         ("", None),
         (None, None),
         (float("nan"), None),

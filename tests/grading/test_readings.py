@@ -20,7 +20,13 @@ READINGS = [
     ("1,000.99€", ["1,000.99"]),
     ("12m²", ["12"]),  # a glued unit, "²" as "^2"
     ("v = 4 m/s", ["v = 4"]),
-    ("25%", ["25", r"\frac{25}{100}"]),
+    ("25%", ["25", r"\frac{1}{4}"]),  # a percent's number, and its value
+    ("12.5 pct", [r"\frac{25}{2}", r"\frac{1}{8}"]),
+    (r"33\frac{1}{3}\%", [r"\frac{100}{3}", r"\frac{1}{3}"]),
+    ("4 4/9%", [r"\frac{40}{9}", r"\frac{2}{45}"]),
+    ("0,111", ["0.111", "0,111"]),  # a leading 0 is never a thousands group
+    (r"\text{12 cm}", ["12"]),
+    (r"\begin{align*}x(x+1)&=x^2+x\\&=y\end{align*}", ["x(x+1)=x^2+x =y"]),
     (r"30^\circ", ["30", r"\frac{30\pi}{180}"]),
     ("1.5e3", [r"1.5\times 10^{3}"]),
     ("2 1/2", [r"2\frac{1}{2}"]),
@@ -43,6 +49,9 @@ READINGS = [
     ("-x > -1", ["-x > -1"]),  # a coefficient: left to math-verify
     (r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}", ["(1, 2)"]),  # a column is a vector
     ("1, 2 et 3", ["1, 2, 3"]),
+    ("2*sqrt(2)", [r"2*\sqrt{2}"]),  # math typed as code
+    ("2**(1/4)", ["2^(1/4)"]),
+    ("pi/2", [r"\pi /2"]),
     ("x^2 + 2x", ["x^2 + 2x"]),  # nothing to rewrite
     ("2x", ["2x"]),  # a variable is not a unit
 ]

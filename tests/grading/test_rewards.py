@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import doctest
-import logging
 
 import pytest
 
@@ -64,7 +63,7 @@ def test_rewards_accept_trl_keyword_arguments():
     assert accuracy_reward(completions, answer=["38", "38"], **columns) == [1.0, 0.0]
     assert format_reward(completions, answer=["38", "38"], **columns) == [1.0, 1.0]
     assert reasoning_reward(completions, answer=["38", "38"], **columns) == [1.0, 1 / 6]
-    assert logged == [("grader/timeouts", 0.0)]
+    assert logged == [("grader/timeouts", 0.0), ("grader/machinery_failures", 0.0)]
 
 
 @pytest.mark.parametrize(
@@ -103,24 +102,14 @@ def test_wrong_answer_column_is_a_clear_error(answer):
         accuracy_reward([GOOD], answer=answer)
 
 
-def test_a_failing_grader_scores_zero_and_is_logged(monkeypatch, caplog):
-    def broken(texts, golds):
-        raise RuntimeError("bug")
-
-    monkeypatch.setattr(mathtune.grading.rewards, "grade_completions", broken)
-    with caplog.at_level(logging.WARNING, logger="mathtune.grading.rewards"):
-        assert accuracy_reward([GOOD, GOOD], answer=["38", "38"]) == [0.0, 0.0]
-    assert "grading failed on a batch of 2" in caplog.text
-
-
-def test_a_comparison_past_the_deadline_scores_zero_and_is_logged():
+def test_a_comparison_past_its_cpu_budget_scores_zero_and_is_counted():
     logged = []
-    stuck = "\\boxed{(a+b+c)^{40}}"  # sympy expands it for seconds
+    stuck = "\\boxed{(a+b+c)^{40}}"  # sympy expands it for 2 s of CPU: twice the budget
     rewards = accuracy_reward(
         [stuck, GOOD], answer=["a^{40}", "38"], log_metric=lambda *metric: logged.append(metric)
     )
     assert rewards == [0.0, 1.0]
-    assert logged == [("grader/timeouts", 1.0)]
+    assert logged == [("grader/timeouts", 1.0), ("grader/machinery_failures", 0.0)]
 
 
 def test_registry_and_lookup():
