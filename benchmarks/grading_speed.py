@@ -40,7 +40,7 @@ from pathlib import Path
 
 import psutil
 
-from mathtune.curriculum import generate_row
+from mathtune.curriculum.rows import generate_row
 from mathtune.grading.compare import answers_equal, compare_plain
 from mathtune.grading.extract import extract_answer, extract_gold
 from mathtune.grading.grader import grade_completions

@@ -207,6 +207,7 @@ def prediction(**changes) -> Prediction:
         correct=False,
         format_ok=False,
         grader_timed_out=False,
+        grader_machinery_failure=False,
         reasoning_quality=0.0,
         generated_tokens=10,
         truncated=False,

@@ -9,7 +9,9 @@ reports/eval.json holds every number, flat and namespaced:
     eval/<model>/truncation_rate           cut at max_new_tokens
     eval/<model>/mean_generated_tokens
     eval/<model>/grader_timeouts           answers scored incorrect: their comparison ran past
-                                           the grader's budget (all sets and samples)
+                                           the grader's CPU budget (all sets and samples)
+    eval/<model>/grader_machinery_failures comparisons the grader's worker pool could not run
+                                           (graded in-process instead; counted apart)
     eval/<model>/<set>/accuracy            greedy accuracy per set
     eval/<model>/<benchmark>/pass@1        unbiased estimate from the sampled completions
     eval/delta/<a>-<b>/...                 every accuracy and pass@1 key, model a minus model b
@@ -114,6 +116,9 @@ def build_metrics(predictions: list[Prediction], eval_sets: list[EvalSet]) -> di
         for key in ("format_rate", "truncation_rate", "mean_generated_tokens"):
             metrics[f"eval/{model}/{key}"] = getattr(own, key)
         metrics[f"eval/{model}/grader_timeouts"] = sum(p.grader_timed_out for p in rows)
+        metrics[f"eval/{model}/grader_machinery_failures"] = sum(
+            p.grader_machinery_failure for p in rows
+        )
         scores[model] = problem_scores(rows, eval_sets, own_splits)
         for key, by_problem in scores[model].items():
             metrics[f"eval/{model}/{key}"] = _mean(by_problem.values())

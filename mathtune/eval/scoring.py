@@ -9,11 +9,12 @@ data/eval/predictions.parquet:
      "problem": "Tom has 23 apples ...", "problem_type": "Algebra", "family": "sum_items",
      "gold": "38", "generation": "Add: $23 + 15 = 38$. ...", "extracted_answer": "38",
      "extraction_strategy": "boxed", "correct": True, "format_ok": True,
-     "grader_timed_out": False, "reasoning_quality": 0.75, "generated_tokens": 41,
+     "grader_timed_out": False, "grader_machinery_failure": False,
+     "reasoning_quality": 0.75, "generated_tokens": 41,
      "truncated": False}
 
 `sample` is None for the greedy answer and k for the k-th sampled completion (benchmarks'
-pass@1). `grader_timed_out`: the comparison ran past the grader's deadline and was scored
+pass@1). `grader_timed_out`: the comparison ran past the grader's CPU budget and was scored
 incorrect.
 """
 
@@ -62,6 +63,7 @@ class Prediction:
     correct: bool
     format_ok: bool
     grader_timed_out: bool
+    grader_machinery_failure: bool  # the worker pool could not run it: graded in-process
     reasoning_quality: float
     generated_tokens: int
     truncated: bool
@@ -162,6 +164,7 @@ def score_generations(
             correct=grades[index].correct,
             format_ok=grades[index].boxed,
             grader_timed_out=grades[index].timed_out,
+            grader_machinery_failure=grades[index].machinery_failure,
             reasoning_quality=score_reasoning(texts[index]),
             generated_tokens=generations[index].generated_tokens,
             truncated=generations[index].truncated,

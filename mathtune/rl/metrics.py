@@ -94,6 +94,25 @@ def summarize_rewards(
     return {key: round(value, 6) for key, value in metrics.items()}
 
 
+def grader_failures(log_history: list[dict[str, Any]], logging_steps: int) -> dict[str, float]:
+    """Comparisons of the run that ran past the grader's CPU budget (pathological answers,
+    scored 0) and those its worker pool could not run (graded in-process), counted apart.
+
+    The accuracy reward logs both per batch (`grader/timeouts`, `grader/machinery_failures`)
+    and TRL logs their mean over each logging window: mean x steps per window is the count.
+
+    >>> grader_failures([{"reward": 0.5, "grader/timeouts": 1.0}, {"reward": 0.2}], 1)
+    {'grpo/grader_timeouts': 1.0, 'grpo/grader_machinery_failures': 0.0}
+    """
+    entries = reward_logs(log_history)
+    return {
+        f"grpo/{name.replace('grader/', 'grader_')}": float(
+            sum(entry.get(name, 0.0) for entry in entries) * logging_steps
+        )
+        for name in ("grader/timeouts", "grader/machinery_failures")
+    }
+
+
 def _mean_of(entries: list[dict[str, Any]], key: str) -> float:
     return mean(entry[key] for entry in entries if entry.get(key) is not None)
 

@@ -45,6 +45,7 @@ from mathtune.models.prompts import CHATML_TEMPLATE, end_of_turn_token_id
 from mathtune.rl.metrics import (
     GrpoMetricsCallback,
     completion_rows,
+    grader_failures,
     reward_curve_rows,
     summarize_rewards,
 )
@@ -169,6 +170,7 @@ def train_grpo(
     metrics = {"grpo/enabled": 1, "grpo/steps": trainer.state.global_step}
     metrics |= {"grpo/effective_batch": completions, "grpo/processes": processes}
     metrics |= prompt_counts(prompts) | summarize_rewards(history, names, grpo.summary_steps)
+    metrics |= grader_failures(history, grpo.logging_steps)
     metrics |= speed_metrics(callback)
     # TRL writes the completion files on the main process, whose W&B run alone logs them.
     logged = grpo.logged_completions if distributed.is_main() else 0

@@ -49,12 +49,15 @@ PREDICTIONS = (
 )
 
 
-def test_grader_timeouts_are_counted_per_model_over_every_set():
+def test_grader_timeouts_and_machinery_failures_are_counted_apart_per_model():
     rows = rows_of("base", [False, False], [False]) + rows_of("sft", [True, True], [False])
     rows[0] = dataclasses.replace(rows[0], grader_timed_out=True)
     rows[2] = dataclasses.replace(rows[2], grader_timed_out=True)  # a held-out row
+    rows[4] = dataclasses.replace(rows[4], grader_machinery_failure=True)
     metrics = build_metrics(rows, SETS)
     assert (metrics["eval/base/grader_timeouts"], metrics["eval/sft/grader_timeouts"]) == (2, 0)
+    assert metrics["eval/base/grader_machinery_failures"] == 0
+    assert metrics["eval/sft/grader_machinery_failures"] == 1
 
 
 def test_summary_rates_and_means():
@@ -87,9 +90,9 @@ def test_metrics_hold_every_model_per_split_and_the_deltas():
     assert "eval/delta/sft-base/format_rate" not in metrics, "deltas of accuracies only"
     # The experiments table stays narrow: no per-family keys among the metrics.
     assert not [key for key in metrics if "sum" in key or "rectangle" in key]
-    # 10 per model: 3 rates, 3 accuracies (overall, 2 sets) and their errors, grader_timeouts;
-    # 3 pairs of models x 3 accuracies, each delta with its error.
-    assert len(metrics) == 2 + 3 * 10 + 3 * 3 * 2
+    # 11 per model: 3 rates, 3 accuracies (overall, 2 sets) and their errors, and the two
+    # grader counts; 3 pairs of models x 3 accuracies, each delta with its error.
+    assert len(metrics) == 2 + 3 * 11 + 3 * 3 * 2
     assert all(isinstance(value, int | float) for value in metrics.values())
 
 
