@@ -5,7 +5,7 @@ INSTALLED := $(VENV)/.installed
 # Stage commands in dvc.yaml call `python`: put the venv's first on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup setup-gpu repro test lint bench clean
+.PHONY: setup setup-gpu repro test lint bench exps report clean
 
 setup: $(INSTALLED)
 
@@ -33,6 +33,14 @@ test: lint
 
 bench: setup
 	$(PYTHON) benchmarks/bench_performance.py
+
+# The experiments DVC recorded: changed params and headline metrics, best held-out first.
+exps: setup
+	$(PYTHON) -m mathtune experiments table
+
+# reports/experiments.md and reports/experiments.png, from DVC's records.
+report: setup
+	$(PYTHON) -m mathtune experiments report
 
 clean:
 	rm -rf checkpoints wandb
