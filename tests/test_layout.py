@@ -26,7 +26,7 @@ SHARED = {
     "training": {"core", "models"},
 }
 # Step packages, named after what they do for their stage (dvc.yaml key in brackets).
-STEPS = {"data", "sft", "rl", "eval"}  # prepare, train, grpo, evaluate
+STEPS = {"data", "sft", "rl", "eval", "export"}  # prepare, train, grpo, evaluate, export
 
 
 def subpackages() -> list[str]:

@@ -263,6 +263,11 @@ class GrpoParams(Section):
         return rewards
 
 
+class ExportParams(Section):
+    adapter: Literal["sft", "grpo"]
+    dtype: Literal["fp32", "bf16", "fp16"]
+
+
 class VllmParallelParams(Section):
     tensor_parallel_size: Count
     data_parallel_size: Count
@@ -289,6 +294,7 @@ class Params(Section):
     train: TrainParams
     evaluate: EvaluateParams
     grpo: GrpoParams
+    export: ExportParams
     launch: LaunchParams
     wandb: WandbParams
 
