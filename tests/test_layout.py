@@ -26,7 +26,8 @@ SHARED = {
     "training": {"core", "models"},
 }
 # Step packages, named after what they do for their stage (dvc.yaml key in brackets).
-STEPS = {"data", "sft", "rl", "eval", "export"}  # prepare, train, grpo, evaluate, export
+# `solve` is the step of the `mathtune solve` command (mathtune/__main__.py), not a stage.
+STEPS = {"data", "sft", "rl", "eval", "export", "solve"}  # prepare, train, grpo, evaluate, export
 
 
 def subpackages() -> list[str]:
@@ -51,9 +52,12 @@ def imported_subpackages(path: Path) -> set[str]:
 
 def test_every_subpackage_is_a_step_or_a_shared_layer():
     assert set(subpackages()) == STEPS | set(SHARED)
-    assert not [path.name for path in PACKAGE.glob("*.py") if path.name != "__init__.py"], (
-        "modules belong in a subpackage"
-    )
+    top_level = {path.name for path in PACKAGE.glob("*.py")} - {"__init__.py", "__main__.py"}
+    assert not top_level, "modules belong in a subpackage; __main__.py only dispatches commands"
+
+
+def test_the_command_dispatcher_imports_only_steps_and_core():
+    assert imported_subpackages(PACKAGE / "__main__.py") <= STEPS | {"core"}
 
 
 @pytest.mark.parametrize("package", sorted(STEPS | set(SHARED)))
