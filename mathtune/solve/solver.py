@@ -17,7 +17,7 @@ from typing import TextIO
 
 from mathtune.core.params import Params, load_params
 from mathtune.grading.grader import grade_completion
-from mathtune.models.generation import Decoding, Generation
+from mathtune.models.generation import Decoding
 from mathtune.solve.answers import answer_problems, stream_answer
 from mathtune.solve.predictions import (
     Solved,
@@ -84,19 +84,14 @@ def solve_file(args: argparse.Namespace, params: Params, out: TextIO) -> None:
     rows = grade_answers(choice.name, problems, generations)
     seconds = time.perf_counter() - start
     write_predictions(output, rows)
-    report_file(rows, generations, decoding, seconds, out)
+    report_file(rows, decoding, seconds, out)
     out.write(f"predictions: {output}\n")
 
 
-def report_file(
-    rows: list[Solved],
-    generations: list[Generation],
-    decoding: Decoding,
-    seconds: float,
-    out: TextIO,
-) -> None:
-    """Speed, cut answers and accuracy ± standard error of a file's answers."""
-    cut = sum(generation.truncated for generation in generations)
+def report_file(rows: list[Solved], decoding: Decoding, seconds: float, out: TextIO) -> None:
+    """Speed (answering and grading, the model load left out), cut answers and accuracy ±
+    standard error of a file's answers."""
+    cut = sum(row.truncated for row in rows)
     out.write(
         f"{len(rows)} problems in {seconds:.1f} s ({len(rows) / seconds:.2f} problems/s); "
         f"{cut} cut at {decoding.max_new_tokens} new tokens\n"
