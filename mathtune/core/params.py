@@ -265,6 +265,11 @@ class GrpoParams(Section):
         return rewards
 
 
+class ExportParams(Section):
+    adapter: Literal["sft", "grpo"]
+    dtype: Literal["fp32", "bf16", "fp16"]
+
+
 class VllmParallelParams(Section):
     tensor_parallel_size: Count
     data_parallel_size: Count
@@ -291,6 +296,7 @@ class Params(Section):
     train: TrainParams
     evaluate: EvaluateParams
     grpo: GrpoParams
+    export: ExportParams
     launch: LaunchParams
     wandb: WandbParams
 
@@ -370,7 +376,8 @@ def describe_error(error: dict[str, Any]) -> str:
         parent = _dotted(location[:-1]) or "the top level"
         allowed = ", ".join(_section_fields(location[:-1]))
         return f"params.yaml: unknown key {key!r} under {parent}; allowed keys are {allowed}."
-    if kind == "value_error" and isinstance(value, dict):  # a rule across a section's keys
+    field = _field(location)
+    if kind == "value_error" and field and _is_section(field.annotation):  # a rule across keys
         return f"params.yaml: {error['ctx']['error']}."
     return f"params.yaml: {key} = {value!r} is not allowed: {_allowed(error, location)}."
 
@@ -441,6 +448,10 @@ def _field(location: list[Any]) -> FieldInfo | None:
             return None
         model = field.annotation
     return field
+
+
+def _is_section(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 def _field_description(location: list[Any]) -> str | None:

@@ -12,7 +12,6 @@ import datetime
 import subprocess
 from pathlib import Path
 
-from mathtune.core.errors import exit_on_error
 from mathtune.experiments.definitions import (
     DEFINITIONS_FILE,
     queue_definitions,
@@ -26,7 +25,7 @@ from mathtune.experiments.table import render_table, table_rows
 REPORT = Path("reports/experiments.md")
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_experiments_command(commands: argparse._SubParsersAction) -> None:
     """The `experiments` command and its three actions."""
     parser = commands.add_parser("experiments", help="compare and queue DVC experiments")
     actions = parser.add_subparsers(dest="action", required=True)
@@ -39,22 +38,22 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     queue = actions.add_parser("queue", help=f"queue the commands of {DEFINITIONS_FILE}")
     queue.add_argument("names", nargs="*", help="experiments to queue (default: all)")
     queue.add_argument("--start", action="store_true", help="then `dvc queue start`")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(run=run)
 
 
 def run(arguments: argparse.Namespace) -> None:
-    with exit_on_error("experiments"):
-        repo = Path.cwd()
-        if arguments.action == "queue":
-            queue(repo, arguments.names, arguments.start)
-            return
-        experiments = recorded_experiments(repo, arguments.commits)
-        if arguments.action == "table":
-            print(render_table(*table_rows(experiments)))
-            return
-        why = {d.name: d.why for d in read_definitions(repo / DEFINITIONS_FILE)}
-        figure = write_report(experiments, why, arguments.out, datetime.date.today())
-        print(f"wrote {arguments.out} and {figure} ({len(experiments)} rows)")
+    """Called by `mathtune.__main__`, which turns a MathtuneError into one line and exit 2."""
+    repo = Path.cwd()
+    if arguments.action == "queue":
+        queue(repo, arguments.names, arguments.start)
+        return
+    experiments = recorded_experiments(repo, arguments.commits)
+    if arguments.action == "table":
+        print(render_table(*table_rows(experiments)))
+        return
+    why = {d.name: d.why for d in read_definitions(repo / DEFINITIONS_FILE)}
+    figure = write_report(experiments, why, arguments.out, datetime.date.today())
+    print(f"wrote {arguments.out} and {figure} ({len(experiments)} rows)")
 
 
 def recorded_experiments(repo: Path, commits: int) -> list[Experiment]:

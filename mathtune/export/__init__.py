@@ -1,0 +1,1 @@
+"""The export step: a trained adapter merged into its base, saved as one plain model."""
