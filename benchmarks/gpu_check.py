@@ -3,22 +3,32 @@
 No hub is needed. The model has Qwen2.5-0.5B's architecture (QWEN_05B below) and random
 weights, saved as a local model (`model.source: local`) with the embedded model's tokenizer
 (or --tokenizer). The data are curriculum rows whose reasoning traces are lengthened to
-about --seq-tokens tokens (`prepare.source: local`, `target: trace`). Random weights learn
-nothing and never stop generating, so the figures are speed and memory, not accuracy.
+0.5-0.95 x --seq-tokens tokens (`prepare.source: local`, `target: trace`). Random weights
+learn nothing and never stop generating, so the figures are speed and memory, not accuracy.
 
-Every stage runs its real script as its own process, from a scratch folder holding its own
-params.yaml, through this file's `run-stage` wrapper, which records the process's peak GPU
-memory. In order:
+First, in this process, on one flattened batch of traces:
+- the peak bf16 matrix-product rate of the GPU (timed), the denominator of MFU;
+- the attention check: changing one trace leaves the other traces' logits bit-identical;
+- the loss check: the loss of the batch under the chosen kernel (varlen on a GPU) equals
+  the per-example path's (segments) to three decimals.
+
+Then every stage runs its real script as its own process, from a scratch folder holding
+its own params.yaml, through this file's `run-stage` wrapper, which records the process's
+peak GPU memory. In order:
 1. prepare the long-trace rows;
-2. train under `accelerate launch` (one process), in setups that differ in padding-free
-   batches, Liger kernels and gradient checkpointing, then under the fsdp and zero2
-   accelerate configs (zero2 only where DeepSpeed is installed);
-3. grpo from the first setup's adapter, transformers backend;
-4. evaluate base, SFT and GRPO on the splits and on MATH-500- and GSM8K-shaped local files,
-   greedy and sampled.
-It prints one line per run (wall time, tokens or completions per second, peak GPU memory,
-final loss) and writes them to --results as JSON. On a machine without a GPU it runs a
-tiny model of the same family at short lengths, without Liger and DeepSpeed: a dry run.
+2. train under `accelerate launch` (one process) in setups that differ in attention kernel
+   (train.attention), Liger kernels, gradient checkpointing and a token budget per batch
+   (train.batch_tokens), then under the fsdp and zero2 accelerate configs (zero2 only where
+   DeepSpeed is installed);
+3. grpo from the first setup's adapter, transformers backend, its completions trained in
+   one pass and in micro-batches (grpo.micro_batch), generated in one call either way;
+4. evaluate base, SFT and GRPO on the splits and on MATH-500- and GSM8K-shaped local files.
+Each train run gets its MFU: real tokens/s x FLOPs per token / the timed peak. It prints one
+line per run and writes everything, with device, versions and date, as JSON to --results
+(benchmarks/results/gpu_check.json on a GPU); `benchmarks/gpu_table.py` turns that file
+into the tables of README.md and docs/gpu.md. On a machine without a GPU it runs a tiny
+model of the same family at short lengths, without Liger, varlen and DeepSpeed, and writes
+benchmarks/results/gpu_check_cpu_dry_run.json: a dry run.
 
     python benchmarks/gpu_check.py [--work /tmp/gpu_check] [--results FILE] [--tokenizer DIR]
 """
@@ -26,6 +36,7 @@ tiny model of the same family at short lengths, without Liger and DeepSpeed: a d
 from __future__ import annotations
 
 import argparse
+import datetime
 import importlib.util
 import json
 import os
@@ -33,6 +44,7 @@ import random
 import resource
 import runpy
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -46,6 +58,8 @@ import torch
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "benchmarks" / "results"
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 LINKED = ["stages", "configs", "benchmarks"]  # what the stages read relative to the repo root
 
 # Qwen/Qwen2.5-0.5B's config.json, less what transformers fills in.
@@ -88,13 +102,23 @@ class Scale:
     new_tokens: int
 
 
-GPU_SCALE = Scale(QWEN_05B, 4096, 240, 12, 4, 3, 4, 8, 256, 32, 128)
+# Sized so that the whole check fits a device session of about 8 minutes (--only trims it).
+GPU_SCALE = Scale(QWEN_05B, 4096, 240, 8, 8, 2, 4, 8, 256, 16, 64)
 CPU_SCALE = Scale(QWEN_TINY, 256, 120, 3, 2, 1, 2, 2, 16, 4, 8)
+# Traces a step where Liger's fused cross-entropy keeps the logits out of memory: 16 of
+# 2k-3.9k tokens took 83 GiB with varlen on an H200 (the issue's bench); without Liger, 8.
+LIGER_BATCH = 16
+# Token budgets per batch (train.batch_tokens), without and with gradient checkpointing:
+# the peak memory of these runs is what sets the budget that fits an 80 GB GPU.
+TOKEN_BUDGETS = {False: [32_768, 49_152], True: [131_072]}
 
 
-TRAIN_KEYS = ["train/real_tokens_per_s", "train/loss", "eval/loss", "train/truncated_examples"]
+TRAIN_KEYS = [
+    "train/real_tokens_per_s", "train/loss", "eval/loss", "train/truncated_examples",
+    "train/tokens_seen", "train/steps",
+]  # fmt: skip
 GRPO_KEYS = ["grpo/completions_per_s", "grpo/s_per_step", "grpo/mean_completion_length"]
-EVAL_KEYS = ["eval/sft/accuracy", "eval/sft/mean_generated_tokens", "eval/sft/math500/pass@1"]
+EVAL_KEYS = ["eval/sft/seen/accuracy", "eval/sft/mean_generated_tokens", "eval/sft/math500/pass@1"]
 
 
 @dataclass
@@ -104,7 +128,7 @@ class Run:
     name: str
     stage: str
     arguments: list[str]
-    metrics: str  # the stage's metrics JSON, relative to the scratch folder
+    metrics: str  # the stage's report JSON, relative to the scratch folder
     keys: list[str]  # the figures to report from it
     params: dict = field(default_factory=dict)  # overrides of the base params, by section
     accelerate: str | None = None  # accelerate config (strategy), or None for plain python
@@ -132,24 +156,46 @@ def main() -> None:
         if unknown:
             sys.exit(f"--only: no run named {sorted(unknown)}; the runs: {[r.name for r in runs]}")
         runs = [run for run in runs if run.name == "prepare" or run.name in args.only]
-    print_environment()
+    results_file = args.results or RESULTS / (
+        "gpu_check.json" if gpu else "gpu_check_cpu_dry_run.json"
+    )
+    environment = describe_environment()
+    print(json.dumps(environment), flush=True)
     shutil.rmtree(args.work, ignore_errors=True)
     scratch = make_scratch(args.work)
     model_dir = build_model(args.work / "model", scale.shape, args.tokenizer)
-    write_long_trace_rows(scratch / "rows.parquet", model_dir, scale)
+    mean_length = write_long_trace_rows(scratch / "rows.parquet", model_dir, scale)
     write_benchmark_files(scratch)
+    environment["peak_tflops"] = round(peak_matmul_flops() / 1e12, 1)
+    checks = kernel_checks(model_dir, scratch / "rows.parquet", scale)
+    print(json.dumps(checks), flush=True)
+    flops = flops_per_token(scale.shape, mean_length)
     base = base_params(model_dir, scale)
     results = []
     for run in runs:
-        results.append(execute(run, scratch, base))
-        print(format_result(results[-1]), flush=True)
-    if args.results:
-        args.results.write_text(json.dumps(results, indent=1))
+        result = execute(run, scratch, base)
+        if "train/real_tokens_per_s" in result:
+            result["mfu"] = round(
+                result["train/real_tokens_per_s"] * flops / (environment["peak_tflops"] * 1e12), 4
+            )
+        results.append(result)
+        print(format_result(result), flush=True)
     failed = [result["name"] for result in results if result["rc"] != 0]
     print("failed:", ", ".join(failed) if failed else "none")
+    record = {
+        "environment": environment,
+        "model": {"shape": scale.shape, "mean_trace_tokens": mean_length},
+        "flops_per_token": flops,
+        "checks": checks,
+        "runs": results,
+    }
+    results_file.parent.mkdir(parents=True, exist_ok=True)
+    results_file.write_text(json.dumps(record, indent=1) + "\n")
+    print(f"wrote {results_file}")
 
 
-def print_environment() -> None:
+def describe_environment() -> dict:
+    """Device, package versions and date: what the figures were measured on."""
     versions = {}
     for package in [
         "torch",
@@ -164,9 +210,115 @@ def print_environment() -> None:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = "missing"
-    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "none (dry run)"
-    print(f"gpu: {gpu}")
-    print(", ".join(f"{name} {version}" for name, version in versions.items()), flush=True)
+    gpu = torch.cuda.is_available()
+    return {
+        "device": torch.cuda.get_device_name() if gpu else "cpu (dry run)",
+        "gpu_memory_gib": round(torch.cuda.get_device_properties(0).total_memory / 2**30, 1)
+        if gpu
+        else None,
+        "cuda": torch.version.cuda,
+        "versions": versions,
+        "date": datetime.date.today().isoformat(),
+    }
+
+
+def peak_matmul_flops() -> float:
+    """FLOP/s of a large matrix product, timed: bf16 on a GPU, float32 on a CPU."""
+    gpu = torch.cuda.is_available()
+    size, dtype = (8192, torch.bfloat16) if gpu else (1024, torch.float32)
+    a, b = (torch.randn(size, size, device=DEVICE, dtype=dtype) for _ in range(2))
+    times = []
+    for _ in range(8):
+        if gpu:
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        for _ in range(10):
+            a @ b
+        if gpu:
+            torch.cuda.synchronize()
+        times.append((time.perf_counter() - start) / 10)
+    return 2 * size**3 / min(times[2:])  # the first products warm the kernels up
+
+
+def flops_per_token(shape: dict, mean_length: float) -> float:
+    """Model FLOPs of one trained token of LoRA fine-tuning.
+
+    Matrix products: 2 FLOPs per weight forward and 2 backward for the activations' gradient
+    (the frozen weights get none; LoRA's own are negligible), with the output projection
+    over the vocabulary. Causal attention: 2 x hidden x length per layer forward (scores
+    and weighted values, half the positions on average), three times that with backward.
+    Recomputation by gradient checkpointing is not counted: MFU stays comparable.
+    """
+    hidden, layers = shape["hidden_size"], shape["num_hidden_layers"]
+    kv = hidden * shape["num_key_value_heads"] // shape["num_attention_heads"]
+    per_layer = (
+        hidden * (hidden + 2 * kv) + hidden * hidden + 3 * hidden * shape["intermediate_size"]
+    )
+    weights = layers * per_layer + hidden * shape["vocab_size"]
+    return 4 * weights + 3 * 2 * layers * hidden * mean_length
+
+
+def kernel_checks(model_dir: Path, rows: Path, scale: Scale) -> dict:
+    """The attention and loss checks on one flattened batch of four long-trace rows."""
+    from transformers import AutoModelForCausalLM
+
+    from mathtune.sft.attention import choose_attention
+
+    gpu = torch.cuda.is_available()
+    chosen = choose_attention("auto", padding_free=True)
+    features = check_batch(model_dir, rows, scale)
+    changed = [dict(feature) for feature in features]
+    vocab = scale.shape["vocab_size"]
+    changed[1]["input_ids"] = [(token + 1) % vocab for token in changed[1]["input_ids"]]
+    dtype = torch.bfloat16 if gpu else torch.float32
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).to(DEVICE).eval()
+    model.config.use_cache = False
+    first = forward(model, features, chosen)
+    second = forward(model, changed, chosen).logits[0]
+    per_example = float(forward(model, features, "segments").loss)
+    lengths = [len(feature["input_ids"]) for feature in features]
+    a, b = lengths[0], lengths[0] + lengths[1]
+    logits = first.logits[0]
+    others = torch.equal(logits[:a], second[:a]) and torch.equal(logits[b:], second[b:])
+    if gpu:
+        torch.cuda.empty_cache()
+    return {
+        "kernel": chosen,
+        "batch_tokens": sum(lengths),
+        "other_traces_bit_identical": others,
+        "loss": round(float(first.loss), 5),
+        "loss_segments": round(per_example, 5),
+        "loss_equal_to_3_decimals": round(float(first.loss), 3) == round(per_example, 3),
+    }
+
+
+def check_batch(model_dir: Path, rows: Path, scale: Scale) -> list[dict]:
+    """Four rows tokenized as the train stage tokenizes them (problem + trace)."""
+    from transformers import AutoTokenizer
+
+    from mathtune.sft.examples import tokenize_examples
+
+    table = pq.read_table(rows).slice(0, 4).to_pylist()
+    examples = tokenize_examples(
+        AutoTokenizer.from_pretrained(model_dir),
+        [row["problem"] for row in table],
+        [row["generations"][0] for row in table],
+        [row["answer"] for row in table],
+        max_length=scale.seq_tokens,
+    )
+    return [{"input_ids": e.input_ids, "labels": e.labels} for e in examples]
+
+
+def forward(model, batch: list[dict], kernel: str):
+    """The model's output on `batch` flattened, attention by `kernel` (train.attention)."""
+    from mathtune.sft.attention import KERNELS
+    from mathtune.sft.batches import build_collator
+
+    model.set_attn_implementation(KERNELS[kernel])
+    collated = build_collator(pad_token_id=0, padding_free=True)(batch)
+    inputs = {k: v.to(DEVICE) if torch.is_tensor(v) else v for k, v in collated.items()}
+    with torch.no_grad():
+        return model(**inputs)
 
 
 def make_scratch(work: Path) -> Path:
@@ -202,9 +354,10 @@ def build_model(model_dir: Path, shape: dict, tokenizer_dir: Path | None) -> Pat
     return model_dir
 
 
-def write_long_trace_rows(path: Path, model_dir: Path, scale: Scale) -> None:
+def write_long_trace_rows(path: Path, model_dir: Path, scale: Scale) -> float:
     """Curriculum rows whose correct traces are padded with re-checks to 0.5-0.95 x
-    seq_tokens tokens, so that batches mix lengths as real reasoning traces do."""
+    seq_tokens tokens, so that batches mix lengths as real reasoning traces do.
+    Returns the mean length the traces were padded to."""
     from transformers import AutoTokenizer
 
     from mathtune.core.schema import OPENR1_SCHEMA
@@ -214,10 +367,11 @@ def write_long_trace_rows(path: Path, model_dir: Path, scale: Scale) -> None:
     # counts some traces differently.
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     rng = random.Random(0)
-    rows = []
+    rows, targets = [], []
     for index in range(scale.rows):
         row = generate_row(0, index)
         target = int(scale.seq_tokens * rng.uniform(0.5, 0.95))
+        targets.append(target)
         row["generations"] = [
             lengthen(trace, target, tokenizer) if correct else trace
             for trace, correct in zip(
@@ -226,6 +380,7 @@ def write_long_trace_rows(path: Path, model_dir: Path, scale: Scale) -> None:
         ]
         rows.append(row)
     pq.write_table(pa.Table.from_pylist(rows, schema=OPENR1_SCHEMA), path)
+    return round(statistics.mean(targets), 1)
 
 
 def lengthen(trace: str, tokens: int, tokenizer) -> str:
@@ -308,31 +463,57 @@ def merge(params: dict, overrides: dict) -> dict:
 
 def plan(scale: Scale, gpu: bool) -> list[Run]:
     """The runs in order: the pipeline first (prepare, train, grpo, evaluate), then the other
-    train setups, each with its own adapter under runs/, the sharded strategies last."""
-    prepare = ["--out-dir", "data", "--metrics", "runs/prepare.json", "--stats", "data/stats.json"]
-    on_gpu = {"liger_kernel": gpu, "gradient_checkpointing": True}
+    train setups, each with its own adapter under runs/, the sharded strategies last.
+
+    On a CPU (dry run) varlen becomes auto (segments there) and Liger stays off.
+    """
+    prepare = ["--out-dir", "data", "--report", "runs/prepare.json", "--stats", "data/stats.json"]
+    varlen = "varlen" if gpu else "auto"
+    big = LIGER_BATCH if gpu else scale.batch_size
+    liger = {"attention": varlen, "liger_kernel": gpu, "per_device_batch_size": big}
+    checkpointing = {"gradient_checkpointing": True}
     runs = [
         Run("prepare", "stages/prepare.py", prepare, "runs/prepare.json", []),
-        train_run("train padding-free, liger, checkpointing", 0, on_gpu, "ddp"),
-        Run("grpo", "stages/grpo.py", grpo_arguments(), "runs/grpo.json", GRPO_KEYS),
+        train_run("train varlen, liger", 0, liger),
+        grpo_run("grpo", "grpo", {}),
+        grpo_run("grpo, micro-batches of 4", "grpo4", {"micro_batch": 4}),
         Run("evaluate", "stages/evaluate.py", evaluate_arguments(), "runs/eval.json", EVAL_KEYS),
-        train_run("train padding-free, plain", 1, {}, "ddp"),
-        train_run("train padded, liger, checkpointing", 2, on_gpu | {"padding_free": False}, "ddp"),
-        train_run("train padded, plain", 3, {"padding_free": False}, "ddp"),
-        train_run("train padding-free, checkpointing", 4, {"gradient_checkpointing": True}, "ddp"),
-        train_run("train padding-free, liger", 5, {"liger_kernel": gpu}, "ddp"),
-        train_run("train fsdp", 6, on_gpu, "fsdp"),
+        train_run("train varlen, liger, checkpointing", 1, liger | checkpointing),
+        train_run("train segments, liger", 2, liger | {"attention": "segments"}),
+        train_run("train varlen", 3, {"attention": varlen}),
+        train_run("train segments", 4, {"attention": "segments"}),
+        train_run(
+            "train padded, liger, checkpointing",
+            5,
+            liger
+            | checkpointing
+            | {
+                "padding_free": False,
+                "attention": "sdpa",
+            },
+        ),  # fmt: skip
     ]
+    number = 5
+    for checkpoint, budgets in TOKEN_BUDGETS.items():
+        for budget in budgets if gpu else [2 * scale.seq_tokens]:
+            name = f"train varlen, liger{', checkpointing' if checkpoint else ''}, {budget} tokens"
+            budgeted = {"per_device_batch_size": 1, "batch_tokens": budget}
+            train = liger | budgeted | {"gradient_checkpointing": checkpoint}
+            runs.append(train_run(name, number, train))
+            number += 1
+    runs.append(train_run("train fsdp", number, liger | checkpointing, "fsdp"))
     if gpu and importlib.util.find_spec("deepspeed"):
         # DeepSpeed may compile its ops on first use: bounded, so it cannot eat the lease.
-        runs.append(train_run("train zero2", 7, on_gpu, "zero2", timeout_s=150))
+        runs.append(train_run("train zero2", number + 1, liger, "zero2", timeout_s=150))
     return runs
 
 
-def train_run(name: str, number: int, train: dict, strategy: str, timeout_s: int = 300) -> Run:
+def train_run(
+    name: str, number: int, train: dict, strategy: str = "ddp", timeout_s: int = 300
+) -> Run:
     out = f"runs/train{number}"
     return Run(
-        name, "stages/train.py", train_arguments(out), f"{out}/train.json", TRAIN_KEYS,
+        name, "stages/train.py", train_arguments(out), f"{out}/report.json", TRAIN_KEYS,
         {"train": train}, accelerate=strategy, timeout_s=timeout_s,
     )  # fmt: skip
 
@@ -341,25 +522,29 @@ def train_arguments(out: str) -> list[str]:
     return [
         "--train", "data/train.parquet", "--validation", "data/validation.parquet",
         "--adapter-dir", f"{out}/adapter", "--checkpoint-dir", f"{out}/checkpoints",
-        "--metrics", f"{out}/train.json", "--plot", f"{out}/loss.csv",
-        "--figure", f"{out}/loss.png",
+        "--metrics", f"{out}/train.json", "--report", f"{out}/report.json",
+        "--plot", f"{out}/loss.csv", "--figure", f"{out}/loss.png",
     ]  # fmt: skip
 
 
-def grpo_arguments() -> list[str]:
-    return [
+def grpo_run(name: str, out: str, grpo: dict) -> Run:
+    arguments = [
         "--train", "data/train.parquet", "--sft-adapter-dir", "runs/train0/adapter",
-        "--adapter-dir", "runs/grpo/adapter", "--checkpoint-dir", "runs/grpo/checkpoints",
-        "--metrics", "runs/grpo.json", "--plot", "runs/grpo/reward.csv",
-        "--figure", "runs/grpo/reward.png",
+        "--adapter-dir", f"runs/{out}/adapter", "--checkpoint-dir", f"runs/{out}/checkpoints",
+        "--metrics", f"runs/{out}/grpo.json", "--report", f"runs/{out}/report.json",
+        "--plot", f"runs/{out}/reward.csv", "--figure", f"runs/{out}/reward.png",
     ]  # fmt: skip
+    return Run(
+        name, "stages/grpo.py", arguments, f"runs/{out}/report.json", GRPO_KEYS, {"grpo": grpo}
+    )
 
 
 def evaluate_arguments() -> list[str]:
     return [
         "--validation", "data/validation.parquet", "--heldout", "data/heldout.parquet",
         "--adapter", "sft=runs/train0/adapter", "--adapter", "grpo=runs/grpo/adapter",
-        "--metrics", "runs/eval.json", "--breakdown", "runs/eval_breakdown.json",
+        "--metrics", "runs/eval_headline.json", "--report", "runs/eval.json",
+        "--breakdown", "runs/eval_breakdown.json",
         "--predictions", "runs/predictions.parquet", "--plot", "runs/eval.csv",
         "--accuracy-figure", "runs/eval.png", "--family-figure", "runs/families.png",
     ]  # fmt: skip

@@ -174,12 +174,41 @@ class TrainParams(Section):
     max_grad_norm: Annotated[Number, Field(gt=0)]
     max_length: Annotated[int, Field(ge=16)]
     padding_free: bool
+    attention: Literal["auto", "varlen", "segments", "sdpa"]
+    batch_tokens: Count | None
     gradient_checkpointing: bool
     liger_kernel: bool
     logging_steps: Count
     eval_steps: Count
     save_steps: Count
     lora: LoraParams
+
+    @field_validator("attention")
+    @classmethod
+    def _boundaries_need_flat_batches(cls, attention: str, info: ValidationInfo) -> str:
+        allowed = (
+            "auto or sdpa when train.padding_free is false "
+            "(varlen and segments read the boundaries of padding-free batches)"
+        )
+        flat = info.data.get("padding_free") is not False
+        require(attention in ("auto", "sdpa") or flat, allowed)
+        return attention
+
+    @field_validator("batch_tokens")
+    @classmethod
+    def _budget_fills_one_flat_batch(cls, tokens: int | None, info: ValidationInfo) -> int | None:
+        if tokens is None:
+            return tokens
+        require(
+            info.data.get("padding_free") is not False
+            and info.data.get("per_device_batch_size") in (1, None),
+            "null unless train.padding_free is true and train.per_device_batch_size is 1 "
+            "(each device batch is then one pack of whole examples up to this many tokens)",
+        )
+        max_length = info.data.get("max_length") or 0
+        allowed = f"at least train.max_length ({max_length}), so that any example fits"
+        require(tokens >= max_length, allowed)
+        return tokens
 
 
 class BenchmarkParams(Section):
@@ -246,6 +275,7 @@ class GrpoParams(Section):
     mask_truncated_completions: bool
     rewards: Annotated[dict[Text, Annotated[Number, Field(ge=0)]], Field(min_length=1)]
     backend: Backend
+    micro_batch: Count | None
     gradient_checkpointing: bool
     filter: PromptFilterParams
     logging_steps: Count

@@ -20,7 +20,7 @@ from mathtune.core.params import GrpoParams, Params, ParamsError
 from mathtune.grading.rewards import REWARD_FUNCTIONS, RewardFunction, get_reward_function
 from mathtune.models.generation import check_vllm
 from mathtune.models.loading import check_adapter, locate_model, resolve_dtype
-from mathtune.training.batch_sizes import grpo_completions_per_device
+from mathtune.training.batch_sizes import grpo_micro_batches
 from mathtune.training.trainer_options import TrainingSetup, precision_flags
 
 
@@ -58,7 +58,7 @@ def check_grpo(params: Params, paths: GrpoPaths) -> GrpoSetup:
     rewards = reward_functions(params.grpo)
     if params.grpo.backend == "vllm":
         check_vllm("grpo.backend", params.model.source)
-    grpo_completions_per_device(params.grpo, distributed.world_size())
+    grpo_micro_batches(params.grpo, distributed.world_size())
     location = locate_model(params.model)
     check_adapter(paths.sft_adapter_dir, location)
     precision = precision_flags(resolve_dtype(params.model.precision))

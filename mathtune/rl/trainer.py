@@ -52,7 +52,7 @@ from mathtune.rl.metrics import (
 from mathtune.rl.prompts import PromptSet, filter_prompts, read_prompts
 from mathtune.rl.setup import GrpoPaths, GrpoSetup
 from mathtune.training.adapters import save_adapter
-from mathtune.training.batch_sizes import grpo_completions_per_device
+from mathtune.training.batch_sizes import grpo_micro_batches
 from mathtune.training.checkpoints import compute_fingerprint, prepare_checkpoint_dir
 from mathtune.training.trainer_options import trainer_options
 
@@ -80,10 +80,14 @@ def build_grpo_config(
 ) -> GRPOConfig:
     """GRPOConfig from params: one generation batch per optimizer step, integrations off.
 
-    TRL samples `per_device_train_batch_size x processes` completions per step (its
-    generation batch) and its RepeatSampler deals each process a different part of the
-    step's prompt groups, so the per-device share keeps the step's total as in params.
+    TRL samples `per_device_train_batch_size x processes x steps_per_generation`
+    completions at once (its generation batch) and its RepeatSampler deals each process a
+    different part of the step's prompt groups. The per-device share is split into
+    `passes` micro-batches of gradient accumulation, and steps_per_generation = passes, so
+    each process generates its whole share in one batched call and the step's total stays
+    as in params.
     """
+    micro_batch, passes = grpo_micro_batches(grpo, processes)
     return GRPOConfig(
         output_dir=str(output_dir),
         seed=grpo.seed,
@@ -92,8 +96,9 @@ def build_grpo_config(
         lr_scheduler_type=grpo.lr_scheduler,
         max_steps=grpo.steps,
         # TRL counts the batch in completions: one step = prompts_per_step whole groups.
-        per_device_train_batch_size=grpo_completions_per_device(grpo, processes),
-        gradient_accumulation_steps=1,
+        per_device_train_batch_size=micro_batch,
+        gradient_accumulation_steps=passes,
+        steps_per_generation=passes,
         num_generations=grpo.generations_per_prompt,
         max_completion_length=grpo.max_completion_length,
         temperature=grpo.temperature,
@@ -138,7 +143,7 @@ def train_grpo(
     """
     grpo, processes = params.grpo, distributed.world_size()
     config = build_grpo_config(grpo, setup.precision, paths.checkpoint_dir, processes)
-    completions = log_effective_batch(grpo, config.per_device_train_batch_size, processes)
+    completions = log_effective_batch(grpo, processes)
     tokenizer = load_tokenizer(setup.location)
     model = load_policy(setup.location, paths.sft_adapter_dir, tokenizer)
     prompts = choose_prompts(params, paths.train, model, tokenizer, setup.rewards["accuracy"])
@@ -178,14 +183,15 @@ def train_grpo(
     return GrpoResult(metrics, reward_curve_rows(history, names), list(grpo.rewards), table)
 
 
-def log_effective_batch(grpo: GrpoParams, per_device: int, processes: int) -> int:
+def log_effective_batch(grpo: GrpoParams, processes: int) -> int:
     """Log, and return, the completions of one step: the same for any process count."""
-    completions = per_device * processes
+    micro_batch, passes = grpo_micro_batches(grpo, processes)
+    completions = micro_batch * passes * processes
     logger.info(
         "%s: effective batch %d completions = %d prompts x %d generations "
-        "(%d per process x %d processes)",
+        "(%d per process, generated in one call, trained in %d passes of %d; %d processes)",
         *(distributed.describe(), completions, grpo.prompts_per_step),
-        *(grpo.generations_per_prompt, per_device, processes),
+        *(grpo.generations_per_prompt, micro_batch * passes, passes, micro_batch, processes),
     )
     return completions
 

@@ -2,7 +2,9 @@
 
 Padding-free puts a whole batch into one row, restarts `position_ids` at every example and
 passes the example boundaries, which `attention.py` uses to keep each example to itself.
-The padded collator serves `train.padding_free: false`.
+The padded collator serves `train.padding_free: false`. With `train.batch_tokens`, whole
+examples are first grouped into packs of up to that many tokens, and a device batch is one
+pack, whatever the examples' lengths.
 
 Labels are never derived from pad ids: SmolLM2's pad token is its end-of-turn token
 `<|im_end|>`, which must stay inside the loss. Pads get label -100 by position instead.
@@ -18,6 +20,7 @@ Labels are never derived from pad ids: SmolLM2's pad token is its end-of-turn to
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -60,15 +63,54 @@ class PaddedCollator:
         }
 
 
-def build_collator(pad_token_id: int, padding_free: bool) -> Collator:
-    """The training collator: flattened with position_ids, or right-padded."""
-    if padding_free:
-        # separator -100 at each example's first label: the previous example's last token
-        # must not learn to predict the next example's first token.
-        return DataCollatorWithFlattening(
-            return_position_ids=True, separator_id=IGNORE_INDEX, return_flash_attn_kwargs=True
-        )
-    return PaddedCollator(pad_token_id)
+@dataclass(frozen=True)
+class PackCollator:
+    """Flattens the examples of a batch's packs (see `pack_by_tokens`) into one row."""
+
+    flatten: Collator
+
+    def __call__(self, packs: Features) -> dict[str, torch.Tensor]:
+        return self.flatten([example for pack in packs for example in pack[PACK_KEY]])
+
+
+PACK_KEY = "examples"
+
+
+def pack_by_tokens(features: Features, budget: int, seed: int) -> Features:
+    """Whole examples grouped into packs of at most `budget` tokens, in a seeded order.
+
+    The order is shuffled first, so that each pack mixes short and long examples; an
+    example goes into the current pack while it fits and starts a new one otherwise.
+
+    >>> packs = pack_by_tokens([{"input_ids": [1] * n} for n in (3, 4, 2, 5)], 7, seed=0)
+    >>> [[len(example["input_ids"]) for example in pack["examples"]] for pack in packs]
+    [[2, 3], [4], [5]]
+    """
+    order = list(range(len(features)))
+    random.Random(seed).shuffle(order)
+    packs: list[list[dict[str, Any]]] = []
+    filled = budget  # no open pack yet
+    for index in order:
+        length = len(features[index]["input_ids"])
+        if filled + length > budget:
+            packs.append([])
+            filled = 0
+        packs[-1].append(features[index])
+        filled += length
+    return [{PACK_KEY: pack} for pack in packs]
+
+
+def build_collator(pad_token_id: int, padding_free: bool, packed: bool = False) -> Collator:
+    """The training collator: flattened with position_ids (of examples or of packs of them),
+    or right-padded."""
+    if not padding_free:
+        return PaddedCollator(pad_token_id)
+    # separator -100 at each example's first label: the previous example's last token
+    # must not learn to predict the next example's first token.
+    flatten = DataCollatorWithFlattening(
+        return_position_ids=True, separator_id=IGNORE_INDEX, return_flash_attn_kwargs=True
+    )
+    return PackCollator(flatten) if packed else flatten
 
 
 def token_count_mode(padding_free: bool) -> str:

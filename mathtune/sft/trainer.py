@@ -36,8 +36,8 @@ from mathtune.models.loading import (
     locate_model,
     resolve_dtype,
 )
-from mathtune.sft.attention import use_segment_attention
-from mathtune.sft.batches import build_collator, token_count_mode
+from mathtune.sft.attention import choose_attention, use_attention
+from mathtune.sft.batches import Features, build_collator, pack_by_tokens, token_count_mode
 from mathtune.sft.examples import TokenizedSplit, load_split
 from mathtune.sft.metrics import MetricsCallback, loss_curve_rows
 from mathtune.training.adapters import save_adapter
@@ -148,8 +148,10 @@ def check_training(params: Params, train_rows: int | None = None) -> TrainingSet
     location = locate_model(params.model)
     check_target_modules(location, params.train.lora.target_modules)
     check_gpu_options(params.train)
+    choose_attention(params.train.attention, params.train.padding_free)
     precision = precision_flags(resolve_dtype(params.model.precision))
-    if train_rows is not None:
+    # Packs by token budget are counted once the examples are tokenized (train_adapter).
+    if train_rows is not None and params.train.batch_tokens is None:
         check_effective_batch(params.train, distributed.world_size(), train_rows)
     return TrainingSetup(location, precision)
 
@@ -168,23 +170,24 @@ def train_adapter(
     location = setup.location
     tokenizer = load_tokenizer(location)
     splits = [load_split(path, tokenizer, params.train.max_length) for path in paths.splits]
+    train_items, eval_items = (batch_items(split.features, params.train) for split in splits)
     processes = distributed.world_size()
-    check_effective_batch(params.train, processes, len(splits[0].features))
+    unit = "train examples" if params.train.batch_tokens is None else "packs of train examples"
+    check_effective_batch(params.train, processes, len(train_items), unit)
     batch = effective_batch(params.train, processes)
     logger.info(
-        "%s: effective batch %d = %d per device x %d accumulation x %d processes",
+        "%s: effective batch %d = %d per device x %d accumulation x %d processes (%s)",
         distributed.describe(),
         *(batch, params.train.per_device_batch_size, params.train.gradient_accumulation_steps),
-        processes,
+        *(processes, unit),
     )
     arguments = build_training_arguments(
-        params.train, setup.precision, paths.checkpoint_dir, len(splits[0].features)
+        params.train, setup.precision, paths.checkpoint_dir, len(train_items)
     )
     set_seed(params.train.seed)  # the LoRA weights' random initialisation
     model = add_lora_adapter(load_base_model(location), params.train.lora)
     model.config.use_cache = False  # training needs none; with one, packing would be unsafe
-    if params.train.padding_free:
-        use_segment_attention(model)
+    use_attention(model, params.train.attention, params.train.padding_free)
     fingerprint = compute_fingerprint(
         {"model": params.model, "train": params.train},
         list(paths.splits),
@@ -200,9 +203,13 @@ def train_adapter(
     trainer = Trainer(
         model=model,
         args=arguments,
-        data_collator=build_collator(tokenizer.pad_token_id, params.train.padding_free),
-        train_dataset=splits[0].features,
-        eval_dataset=splits[1].features,
+        data_collator=build_collator(
+            tokenizer.pad_token_id,
+            params.train.padding_free,
+            packed=params.train.batch_tokens is not None,
+        ),
+        train_dataset=train_items,
+        eval_dataset=eval_items,
         callbacks=[metrics_callback, *(extra_callbacks or [])],
     )
     output = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
@@ -217,6 +224,13 @@ def train_adapter(
     metrics["train/runtime_s"] = round(output.metrics["train_runtime"], 3)
     metrics["train/real_tokens_per_s"] = round(metrics_callback.real_tokens_per_s, 1)
     return TrainResult(metrics, loss_curve_rows(trainer.state.log_history))
+
+
+def batch_items(features: Features, train: TrainParams) -> Features:
+    """What the Trainer batches: the examples, or packs of them up to train.batch_tokens."""
+    if train.batch_tokens is None:
+        return features
+    return pack_by_tokens(features, train.batch_tokens, train.seed)
 
 
 def summarize_training(

@@ -1,5 +1,5 @@
 """benchmarks/gpu_check.py: its params stay valid, its traces reach their length, its plan
-fits the machine. The GPU run itself is in README.md (Checked on one GPU)."""
+fits the machine, its FLOP count is sound. Its GPU figures are in docs/gpu.md."""
 
 from __future__ import annotations
 
@@ -43,9 +43,25 @@ def test_dry_run_plan_has_no_gpu_only_runs():
     runs = gpu_check.plan(gpu_check.CPU_SCALE, gpu=False)
     assert not any(run.params.get("train", {}).get("liger_kernel") for run in runs)
     assert "train zero2" not in [run.name for run in runs]
-    assert [run.name for run in runs][:4] == [
-        "prepare", "train padding-free, liger, checkpointing", "grpo", "evaluate"
+    assert not any(run.params.get("train", {}).get("attention") == "varlen" for run in runs)
+    assert [run.name for run in runs][:5] == [
+        "prepare", "train varlen, liger", "grpo", "grpo, micro-batches of 4", "evaluate"
     ]  # fmt: skip
+
+
+def test_gpu_plan_compares_the_kernels_and_measures_token_budgets():
+    runs = {run.name: run for run in gpu_check.plan(gpu_check.GPU_SCALE, gpu=True)}
+    assert runs["train varlen, liger"].params["train"]["attention"] == "varlen"
+    assert runs["train segments, liger"].params["train"]["attention"] == "segments"
+    budgets = [run.params.get("train", {}).get("batch_tokens") for run in runs.values()]
+    assert sorted(filter(None, budgets)) == [32_768, 49_152, 131_072]
+
+
+def test_flops_per_token_of_qwen_05b_are_about_four_times_its_weights():
+    flops = gpu_check.flops_per_token(gpu_check.QWEN_05B, mean_length=3000)
+    # 494M weights in matrix products (the tied embedding as the output projection): 4 x 494M
+    # = 1.98 GFLOP, plus causal attention over 3k tokens: 6 x 24 layers x 896 x 3000 = 0.39.
+    assert flops == pytest.approx(2.363e9, rel=1e-3)
 
 
 def test_unknown_run_name_stops_before_any_work(tmp_path):
@@ -53,5 +69,5 @@ def test_unknown_run_name_stops_before_any_work(tmp_path):
     finished = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert finished.returncode != 0
     assert "no run named ['nope']" in finished.stderr
-    assert "train padded, plain" in finished.stderr  # the names it knows
+    assert "train segments, liger" in finished.stderr  # the names it knows
     assert not (tmp_path / "w").exists()

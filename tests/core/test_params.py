@@ -76,6 +76,14 @@ def test_repository_params_file_is_valid():
         ("train.lr", True, "a number"),
         ("train.per_device_batch_size", 2.5, "an integer"),
         ("train.padding_free", "yes", "true or false"),
+        ("train.attention", "flash", "one of auto, varlen, segments, sdpa"),
+        (
+            "train.batch_tokens",
+            4096,
+            "train.batch_tokens = 4096 is not allowed: null unless train.padding_free is true "
+            "and train.per_device_batch_size is 1",
+        ),
+        ("grpo.micro_batch", 0, "grpo.micro_batch = 0 is not allowed: must be >= 1"),
         ("train.lora.target_modules", "q_proj", "a list"),
         ("prepare.heldout_families", "lcm", "prepare.heldout_families = 'lcm'.*a list"),
         ("prepare.decontaminate_against", [3], r"prepare.decontaminate_against\[0\] = 3"),
@@ -225,3 +233,21 @@ def test_a_probe_set_must_also_be_kept_out_of_training():
     raw = with_value("prepare.decontaminate_against", ["benchmarks/probe_problems.jsonl"])
     with pytest.raises(ParamsError, match=r"evaluate.probe_sets lists \[.*probe_procedural"):
         build_params(raw)
+
+
+def test_kernels_that_read_boundaries_need_padding_free_batches():
+    raw = with_value("train.attention", "varlen")
+    raw["train"]["padding_free"] = False
+    with pytest.raises(
+        ParamsError, match="train.attention = 'varlen' is not allowed: auto or sdpa"
+    ):
+        build_params(raw)
+
+
+def test_a_token_budget_must_hold_the_longest_example():
+    raw = with_value("train.batch_tokens", 256)
+    raw["train"]["per_device_batch_size"] = 1
+    with pytest.raises(ParamsError, match=r"at least train.max_length \(512\)"):
+        build_params(raw)
+    raw["train"]["batch_tokens"] = 4096
+    assert build_params(raw).train.batch_tokens == 4096

@@ -67,6 +67,37 @@ def test_trl_calls_rewards_with_completions_ids_state_and_data_columns(
     assert all(isinstance(ids, list) for ids in call["completion_ids"])
 
 
+def test_a_step_generates_all_its_completions_in_one_call_whatever_the_micro_batch(
+    tiny_model_dir, grpo_inputs, tmp_path
+):
+    params = grpo_params(tiny_model_dir, steps=2, micro_batch=1)
+    location = locate_model(params.model)
+    tokenizer = load_tokenizer(location)
+    model = load_policy(location, grpo_inputs.sft_adapter_dir, tokenizer)
+    generated = []
+    generate = model.generate
+
+    def counting_generate(**inputs):
+        generated.append(inputs["input_ids"].shape[0])
+        return generate(**inputs)
+
+    model.generate = counting_generate
+    config = build_grpo_config(params.grpo, {"bf16": False, "fp16": False}, tmp_path, 1)
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=list(reward_functions(params.grpo).values()),
+        args=config,
+        train_dataset=read_prompts(grpo_inputs.train).dataset,
+        processing_class=chat_tokenizer(tokenizer),
+    )
+    trainer.train()
+    completions = params.grpo.prompts_per_step * params.grpo.generations_per_prompt
+    assert generated == [completions] * params.grpo.steps  # one batched call a step
+    assert config.per_device_train_batch_size == 1
+    assert config.gradient_accumulation_steps == completions  # trained in passes of one
+    assert trainer.state.global_step == params.grpo.steps
+
+
 def test_trl_renders_prompts_exactly_as_sft_and_evaluation_do(embedded_tokenizer, tmp_path):
     row = read_prompts(write_rows(tmp_path / "train.parquet", make_rows(3))).dataset[1]
     # What GRPOTrainer._tokenize_prompts calls for conversational prompts.

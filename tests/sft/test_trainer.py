@@ -24,6 +24,7 @@ from conftest import (
 )
 from mathtune.core.params import load_params, params_as_dict
 from mathtune.models.loading import load_tokenizer, locate_model
+from mathtune.sft.batches import pack_by_tokens
 from mathtune.sft.examples import load_split
 from mathtune.sft.trainer import (
     TrainingError,
@@ -217,6 +218,19 @@ def test_padded_and_padding_free_runs_count_real_tokens_and_agree(tiny_model_dir
     assert results[True]["train/tokens_seen"] == sum(tokenizer_lengths)
     assert results[False]["train/tokens_seen"] == sum(tokenizer_lengths)
     assert results[True]["eval/loss"] == pytest.approx(results[False]["eval/loss"], abs=1e-4)
+
+
+def test_a_token_budget_trains_one_pack_of_whole_examples_per_step(
+    tiny_model_dir, splits, tmp_path
+):
+    params = tiny_params(
+        tiny_model_dir, max_steps=None, epochs=1.0, per_device_batch_size=1, batch_tokens=256
+    )
+    metrics = train_adapter(params, check_training(params), output_paths(splits, tmp_path)).metrics
+    lengths = _split_lengths(tiny_model_dir, splits.train)
+    packs = pack_by_tokens([{"input_ids": [0] * n} for n in lengths], 256, params.train.seed)
+    assert 1 < metrics["train/steps"] == len(packs) < len(lengths)
+    assert metrics["train/tokens_seen"] == sum(lengths)  # every example once, none cut
 
 
 def test_gradient_checkpointing_trains_to_the_same_adapter(tiny_model_dir, splits, tmp_path):

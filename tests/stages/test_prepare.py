@@ -24,6 +24,7 @@ def run_stage(workdir: Path, **prepare: object) -> subprocess.CompletedProcess:
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     defaults = {"synthetic": {"rows": 240, "seed": 0}, "decontaminate_against": []}
     params["prepare"] |= defaults | prepare
+    params["evaluate"]["probe_sets"] = []  # no evaluation here: nothing to keep out of training
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "params.yaml").write_text(yaml.safe_dump(params))
     command = [sys.executable, str(ROOT / "stages" / "prepare.py"), "--out-dir", "data/prepared"]

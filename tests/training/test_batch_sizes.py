@@ -11,6 +11,7 @@ from mathtune.training.batch_sizes import (
     BatchError,
     check_effective_batch,
     grpo_completions_per_device,
+    grpo_micro_batches,
 )
 
 
@@ -76,3 +77,24 @@ def test_grpo_step_that_processes_cannot_share_is_refused_naming_the_fix(tiny_mo
     assert "grpo.generations_per_prompt 4 = 8 completions" in message
     assert "launch.num_processes 3 cannot share equally" in message
     assert "Fix: a process count that divides 8" in message
+
+
+@pytest.mark.parametrize(
+    ("micro_batch", "processes", "expected"),
+    [(None, 1, (8, 1)), (2, 1, (2, 4)), (1, 2, (1, 4)), (None, 2, (4, 1))],
+)
+def test_grpo_micro_batches_split_each_process_share(
+    tiny_model_dir, micro_batch, processes, expected
+):
+    grpo = grpo_params(
+        tiny_model_dir, prompts_per_step=2, generations_per_prompt=4, micro_batch=micro_batch
+    ).grpo
+    assert grpo_micro_batches(grpo, processes) == expected
+
+
+def test_a_micro_batch_that_does_not_divide_the_share_names_the_fix(tiny_model_dir):
+    grpo = grpo_params(
+        tiny_model_dir, prompts_per_step=2, generations_per_prompt=4, micro_batch=3
+    ).grpo
+    with pytest.raises(BatchError, match="grpo.micro_batch 3 does not divide the 8 completions"):
+        grpo_micro_batches(grpo, 1)
