@@ -36,7 +36,7 @@ PLAIN_FAMILIES = [
     lambda i: (f"\\boxed{{{i}.5}}", f"{i}", False),
 ]
 PATHOLOGICAL = [
-    ("\\boxed{(a+b+c)^{40}}", "a^{40}"),
+    ("\\boxed{(a+b+c+d)^{40}}", "a^{40}"),  # (a+b+c)^{40}, 2 s here, ran within budget in CI
     ("\\boxed{\\sin(x)^{2000}+\\cos(x)^{2000}}", "1"),
     ("\\boxed{10^{10^{10^{10}}}}", "10^{10^{10^{11}}}"),
 ]

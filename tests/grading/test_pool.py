@@ -14,7 +14,7 @@ import mathtune.grading.pool
 from mathtune.grading.pool import TIMED_OUT, Verdict, compare_pairs, shutdown_pool
 
 # sympy expands this for 2.1 s of CPU on an idle 2-core machine: twice the budget.
-STUCK = ("(a+b+c)^{40}", "a^{40}")
+STUCK = ("(a+b+c+d)^{40}", "a^{40}")  # over 25 CPU seconds here: past the budget anywhere
 EQUAL = Verdict(equal=True)
 UNEQUAL = Verdict(equal=False)
 IN_PROCESS_EQUAL = Verdict(equal=True, machinery_failure=True)

@@ -104,7 +104,7 @@ def test_wrong_answer_column_is_a_clear_error(answer):
 
 def test_a_comparison_past_its_cpu_budget_scores_zero_and_is_counted():
     logged = []
-    stuck = "\\boxed{(a+b+c)^{40}}"  # sympy expands it for 2 s of CPU: twice the budget
+    stuck = "\\boxed{(a+b+c+d)^{40}}"  # over 25 s of CPU here: past the budget on any machine
     rewards = accuracy_reward(
         [stuck, GOOD], answer=["a^{40}", "38"], log_metric=lambda *metric: logged.append(metric)
     )
